@@ -1,0 +1,38 @@
+# rlrec — every task a researcher needs, from a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+TORCH  ?= torch==2.13.0
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install train test test-full lint bench clean
+
+install: $(STAMP)
+
+# torch first, from $(TORCH), so pip never resolves a (CUDA) torch by itself.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install "$(TORCH)"
+	$(BIN)/pip install -e '.[dev]'
+	touch $(STAMP)
+
+train: install
+	$(BIN)/rlrec train $(ARGS)
+
+test: install
+	$(BIN)/python -m pytest -q $(ARGS)
+
+test-full: install
+	$(BIN)/python -m pytest -q -m '' $(ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+bench: install
+	$(BIN)/python bench/bench_env_step.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

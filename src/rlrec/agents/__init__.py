@@ -1,0 +1,1 @@
+"""Agents: one LightningModule per algorithm, with shared replay buffer, schedules and evaluation."""

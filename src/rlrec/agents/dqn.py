@@ -1,0 +1,126 @@
+"""DQN for slates over a two-tower Q-function (Mnih et al. 2015, Nature 518).
+
+Q(s, a) = f(s) · g(a) + b(a): one matrix product scores the whole catalogue. Each slate position is
+a transition (s, a_k, r_k, s') with r_k = 1 if item a_k was clicked, and the target is
+
+    y_k = r_k + γ (1 − done) max_a' Q_target(s', a')
+
+with a target network copied from the online one every ``target_update_every`` gradient steps.
+Exploration is ε-greedy per user with ε decaying linearly over training steps.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rlrec.agents.base import RecAgent
+from rlrec.agents.replay import ReplayBuffer
+from rlrec.agents.schedules import LinearSchedule
+from rlrec.encoders.state import MeanHistoryState
+from rlrec.envs.synthetic import Observation
+
+
+class TwoTowerQ(nn.Module):
+    """scores(obs) = f(history) · g(items)ᵀ + b  ->  [B, n_items]."""
+
+    def __init__(self, item_encoder: nn.Module, n_items: int, hidden_dim: int, history_length: int) -> None:
+        super().__init__()
+        self.item_tower = item_encoder  # g: [n_items, d]
+        self.state_tower = MeanHistoryState(item_encoder.dim, item_encoder.dim, hidden_dim, history_length)
+        self.item_bias = nn.Parameter(torch.zeros(n_items))
+
+    def forward(self, obs: Observation) -> torch.Tensor:
+        items = self.item_tower()  # [n_items, d]
+        state = self.state_tower(items[obs["history"]], obs["history_mask"])  # [B, d]
+        return state @ items.T + self.item_bias  # [B, n_items]
+
+
+class DQNAgent(RecAgent):
+    def __init__(
+        self,
+        item_encoder: nn.Module,
+        n_items: int,
+        slate_size: int,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        lr: float = 1e-3,
+        gamma: float = 0.9,
+        batch_size: int = 256,
+        replay_capacity: int = 50_000,
+        warmup_steps: int = 20,
+        epsilon_start: float = 1.0,
+        epsilon_end: float = 0.05,
+        epsilon_decay_steps: int = 1000,
+        target_update_every: int = 100,
+        hidden_dim: int = 64,
+        history_length: int = 10,
+        huber_delta: float = 1.0,
+        name: str = "dqn",
+    ) -> None:
+        super().__init__(n_items, slate_size)
+        self.save_hyperparameters(ignore=["item_encoder", "optimizer"])
+        self.q = TwoTowerQ(item_encoder, n_items, hidden_dim, history_length)
+        self.target_q = copy.deepcopy(self.q).requires_grad_(False)
+        self.optimizer_factory = optimizer
+        self.epsilon = LinearSchedule(epsilon_start, epsilon_end, epsilon_decay_steps)
+        self.replay = ReplayBuffer(replay_capacity)
+        self.collect_reward = 0.0  # mean click rate of the latest collection step
+
+    @torch.no_grad()
+    def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
+        scores = self.q(obs)  # [B, n_items]
+        if explore:
+            explore_rows = torch.rand(len(scores), device=scores.device) < self.epsilon(self.global_step)
+            scores = torch.where(explore_rows[:, None], torch.rand_like(scores), scores)
+        return scores.topk(self.slate_size, dim=1).indices  # [B, K]
+
+    def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
+        """Step the env with the ε-greedy policy, store transitions, yield replay minibatches."""
+        obs = env.reset(env.sample_users(env.num_envs))
+        for step in itertools.count():
+            if step < self.hparams.warmup_steps:  # uniform-random slates fill the buffer first
+                slate = torch.rand(len(obs["user"]), self.n_items).topk(self.slate_size, dim=1).indices
+            else:
+                slate = self.act(self.to_device(obs), explore=True).cpu()
+            next_obs, rewards, done, info = env.step(slate)
+            clicked = info["clicked_position"]
+            slot_reward = F.one_hot(clicked.clamp(min=0), self.slate_size).float() * (clicked >= 0)[:, None]
+            self.replay.add(
+                {
+                    "history": obs["history"], "history_mask": obs["history_mask"], "slate": slate,
+                    "reward": slot_reward,  # [B, K]
+                    "next_history": next_obs["history"], "next_history_mask": next_obs["history_mask"],
+                    "done": done.float(),
+                }
+            )
+            self.collect_reward = rewards["click"].mean().item()
+            obs = env.reset(env.sample_users(env.num_envs)) if done.all() else next_obs
+            if step >= self.hparams.warmup_steps:
+                yield self.replay.sample(self.hparams.batch_size)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        obs = {"history": batch["history"], "history_mask": batch["history_mask"]}
+        next_obs = {"history": batch["next_history"], "history_mask": batch["next_history_mask"]}
+        q_slate = self.q(obs).gather(1, batch["slate"])  # [N, K]
+        with torch.no_grad():
+            next_value = self.target_q(next_obs).max(dim=1).values  # [N]
+            target = batch["reward"] + self.hparams.gamma * (1 - batch["done"])[:, None] * next_value[:, None]
+        loss = F.huber_loss(q_slate, target, delta=self.hparams.huber_delta)
+        n = len(q_slate)
+        self.log("train/loss", loss, batch_size=n)
+        self.log("train/q_mean", q_slate.mean(), batch_size=n)
+        self.log("train/epsilon", self.epsilon(self.global_step), batch_size=n)
+        self.log("train/collect_reward", self.collect_reward, batch_size=n)
+        return loss
+
+    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
+        if self.global_step % self.hparams.target_update_every == 0:
+            self.target_q.load_state_dict(self.q.state_dict())
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return self.optimizer_factory(params=self.q.parameters())

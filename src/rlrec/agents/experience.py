@@ -1,0 +1,38 @@
+"""How experience reaches Lightning: an IterableDataset over the agent's own collection loop."""
+
+from __future__ import annotations
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, IterableDataset
+
+
+class ExperienceStream(IterableDataset):
+    """Endless training batches from ``agent.experience(env)`` (it steps the env and yields batches)."""
+
+    def __init__(self, agent, env) -> None:
+        super().__init__()
+        self.agent = agent
+        self.env = env
+
+    def __iter__(self):
+        return iter(self.agent.experience(self.env))
+
+
+class SimulatorDataModule(pl.LightningDataModule):
+    """A training environment to learn in, and an evaluation environment over held-out users."""
+
+    def __init__(self, train_env, eval_env, eval_seed: int) -> None:
+        super().__init__()
+        self.train_env = train_env
+        self.eval_env = eval_env
+        self.eval_seed = eval_seed
+
+    def train_dataloader(self) -> DataLoader:
+        # batch_size=None: the agent already yields whole batches; num_workers=0: the env steps
+        # with the live policy, so it must run in this process.
+        return DataLoader(ExperienceStream(self.trainer.lightning_module, self.train_env), batch_size=None)
+
+    def val_dataloader(self) -> DataLoader:
+        users: torch.Tensor = self.eval_env.eval_users
+        return DataLoader([users], batch_size=None)  # one batch: every evaluation user at once

@@ -1,0 +1,1 @@
+"""Encoders: item towers g(item) (id embeddings, language models) and user-state encoders f(state)."""

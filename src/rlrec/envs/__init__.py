@@ -1,0 +1,1 @@
+"""Environments: vectorised simulators over a batch of users (torch tensors)."""

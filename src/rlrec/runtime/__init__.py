@@ -1,0 +1,1 @@
+"""Run plumbing: seeding, the run folder (manifest, metrics, summary), rank-zero output."""

@@ -1,0 +1,122 @@
+"""``rlrec train``: compose → build dataset, env, encoder, agent → fit → a complete run folder."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger(__name__)
+
+
+def train(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Any]:
+    """Run one experiment into ``cfg.paths.output_dir``; return its summary (also summary.json)."""
+    from hydra.utils import instantiate
+
+    from rlrec.agents.experience import SimulatorDataModule
+    from rlrec.runtime.manifest import now, start_manifest, write_json
+    from rlrec.runtime.metrics_logger import ParquetMetricsLogger
+    from rlrec.runtime.seeding import fresh_seed, seed_everything
+
+    run_dir = Path(cfg.paths.output_dir)
+    overrides = list(overrides or [])
+    if cfg.seed is None:
+        cfg.seed = fresh_seed()  # `${seed}` interpolations (dataset.seed) then read the recorded seed
+    seed = cfg.seed
+    manifest = start_manifest(run_dir, overrides, seed, cfg.trainer.accelerator)
+    summary: dict[str, Any] = {"status": "failed", "seed": seed, "overrides": overrides, "metrics": {}}
+    metrics_logger = ParquetMetricsLogger(run_dir)
+    loggers: list[Any] = []
+    try:
+        seed_everything(seed)
+        log.info(f"Instantiating dataset <{cfg.dataset._target_}>")
+        dataset = instantiate(cfg.dataset)
+        manifest["cache_keys"]["data"] = dataset.cache_key
+        log.info(f"Instantiating environment <{cfg.env._target_}>")
+        # Built objects are passed to a partial, not merged into the config as instantiate(**kwargs) would.
+        make_env = instantiate(cfg.env, _partial_=True)
+        train_env, eval_env = make_env(dataset=dataset, seed=seed), make_env(dataset=dataset, seed=seed + 1)
+        log.info(f"Instantiating encoder <{cfg.encoder._target_}>")
+        item_encoder = instantiate(cfg.encoder, n_items=dataset.n_items)
+        log.info(f"Instantiating agent <{cfg.algorithm._target_}>")
+        agent = instantiate(cfg.algorithm, _partial_=True)(
+            item_encoder=item_encoder, n_items=dataset.n_items, slate_size=train_env.slate_size
+        )
+        datamodule = SimulatorDataModule(train_env, eval_env, eval_seed=seed + 1)
+
+        loggers = [instantiate(conf) for conf in cfg.logger.values()]
+        for logger in loggers:
+            log.info(f"Logging to <{type(logger).__name__}>")
+            logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+        trainer = _build_trainer(cfg.trainer, run_dir, [*loggers, metrics_logger])
+        trainer.fit(agent, datamodule=datamodule)
+        if agent.last_eval_step != trainer.global_step:  # max_steps is not a multiple of eval_every
+            trainer.validate(agent, datamodule=datamodule, verbose=False)
+        trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)  # resumable
+
+        summary["metrics"] = {
+            name: float(value) for name, value in sorted(trainer.callback_metrics.items())
+            if name.startswith(("eval/", "train/"))
+        }
+        summary["metrics"]["train/steps"] = trainer.global_step
+        summary["status"] = "completed"
+        return summary
+    finally:
+        metrics_logger.save()
+        write_json(run_dir / "summary.json", summary)
+        write_json(run_dir / "manifest.json", {**manifest, "ended_at": now(), "status": summary["status"]})
+        if any(type(logger).__name__ == "WandbLogger" for logger in loggers):
+            import wandb
+
+            wandb.finish(exit_code=0 if summary["status"] == "completed" else 1)
+
+
+def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any]):
+    import pytorch_lightning as pl
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    # The env steps with the live policy, so experience cannot come from worker processes.
+    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    best = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints", filename="best-step={step}", auto_insert_metric_name=False,
+        monitor="eval/return", mode="max", save_top_k=1, save_last=True,
+    )
+    return pl.Trainer(
+        accelerator=trainer_cfg.accelerator,
+        devices=trainer_cfg.devices,
+        strategy=trainer_cfg.strategy,
+        num_nodes=trainer_cfg.num_nodes,
+        precision=trainer_cfg.precision,
+        max_steps=trainer_cfg.max_steps,
+        max_epochs=-1,
+        val_check_interval=trainer_cfg.eval_every,
+        check_val_every_n_epoch=None,
+        num_sanity_val_steps=0,
+        log_every_n_steps=trainer_cfg.log_every_n_steps,
+        gradient_clip_val=trainer_cfg.gradient_clip_val,
+        enable_progress_bar=trainer_cfg.enable_progress_bar,
+        deterministic=trainer_cfg.deterministic,
+        default_root_dir=run_dir,
+        logger=loggers,
+        callbacks=[best],
+    )
+
+
+def hydra_task(cfg: DictConfig) -> float:
+    """The Hydra entry point: one job of ``rlrec train`` (or of a ``-m`` sweep)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    summary = train(cfg, overrides=list(HydraConfig.get().overrides.task))
+    return summary["metrics"]["eval/return"]
+
+
+def main() -> None:
+    import hydra
+
+    from rlrec.config import config_dir, register_configs
+
+    register_configs()
+    hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(hydra_task)()

@@ -1,0 +1,69 @@
+"""Config composition: every choice composes; typos and wrong types fail at composition."""
+
+from __future__ import annotations
+
+import pytest
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
+
+from rlrec.config import config_dir
+from tests.conftest import compose_config
+
+GROUPS = ("dataset", "encoder", "env", "algorithm", "trainer", "logger")
+
+
+def choices(group: str) -> list[str]:
+    return sorted(path.stem for path in (config_dir() / group).glob("*.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("group", "choice"), [(group, choice) for group in GROUPS for choice in choices(group)]
+)
+def test_every_choice_composes(group, choice, tmp_path):
+    cfg = compose_config(f"{group}={choice}", output_dir=tmp_path, tiny=False)
+    node = cfg[group]
+    if group == "logger":
+        assert list(node) == [choice] and "_target_" in node[choice]
+    else:
+        assert node.name == choice, f"conf/{group}/{choice}.yaml must have name: {choice}"
+        if group != "trainer":
+            assert "_target_" in node
+    OmegaConf.to_container(cfg, resolve=True)  # every interpolation resolves
+
+
+def test_each_group_has_a_choice():
+    for group in GROUPS:
+        assert choices(group), f"conf/{group}/ holds no yaml"
+
+
+def test_default_loggers_are_csv_and_offline_wandb(tmp_path):
+    cfg = compose_config(output_dir=tmp_path, tiny=False)
+    assert list(cfg.logger) == ["csv", "wandb"]
+    assert cfg.logger.wandb.mode == "offline"
+    assert cfg.logger.wandb.save_dir == str(tmp_path)
+
+
+@pytest.mark.parametrize("override", ["algorithm.lrr=0.1", "trainer.max_step=10", "sed=1", "env.slate=3"])
+def test_misspelt_key_fails_naming_it(override):
+    key = override.split("=")[0].split(".")[-1]
+    with pytest.raises(ConfigCompositionException) as failure:
+        compose_config(override)
+    message = str(failure.value) + str(failure.value.__cause__)
+    assert key in message
+
+
+@pytest.mark.parametrize(
+    "override", ["trainer.max_steps=many", "algorithm.gamma=high", "dataset.n_items=1.5", "seed=zero"]
+)
+def test_wrong_type_fails_naming_the_key(override):
+    key = override.split("=")[0].split(".")[-1]
+    with pytest.raises(ConfigCompositionException) as failure:
+        compose_config(override)
+    message = str(failure.value) + str(failure.value.__cause__)
+    assert key in message and override.split("=")[1] in message
+
+
+def test_seed_flows_into_the_dataset(tmp_path):
+    cfg = compose_config("seed=7", output_dir=tmp_path)
+    assert cfg.dataset.seed == 7
+    assert cfg.algorithm.optimizer.lr == cfg.algorithm.lr

@@ -1,0 +1,99 @@
+"""The real training entry point, in process, on a tiny config: the run folder and its contract."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+import torch
+
+from rlrec.train import train
+from tests.conftest import compose_config
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("run")
+    summary = train(compose_config("seed=0", output_dir=run_dir), overrides=["seed=0"])
+    return run_dir, summary
+
+
+def test_run_folder_is_complete(tiny_run):
+    run_dir, summary = tiny_run
+    on_disk = json.loads((run_dir / "summary.json").read_text())
+    assert on_disk == summary
+    assert summary["status"] == "completed" and summary["seed"] == 0 and summary["overrides"] == ["seed=0"]
+    metrics = summary["metrics"]
+    assert {"eval/return", "eval/return_random", "train/loss"} <= set(metrics)
+    assert metrics["train/steps"] == 60
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert list((run_dir / "checkpoints").glob("best-step=*.ckpt"))
+    assert (run_dir / "csv" / "metrics.csv").is_file()
+
+
+def test_metrics_parquet_is_long_format(tiny_run):
+    run_dir, summary = tiny_run
+    table = pl.read_parquet(run_dir / "metrics.parquet")
+    assert dict(table.schema) == {"step": pl.Int64, "metric": pl.String, "value": pl.Float64}
+    assert table.filter(pl.col("metric") == "train/loss")["step"].n_unique() >= 10
+    evals = table.filter(pl.col("metric") == "eval/return").sort("step")
+    assert evals.height == 2, "one evaluation every eval_every=30 steps of 60"
+    assert evals["value"][-1] == pytest.approx(summary["metrics"]["eval/return"])
+
+
+def test_manifest_records_what_made_the_run(tiny_run):
+    run_dir, _ = tiny_run
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "completed" and manifest["seed"] == 0
+    assert manifest["started_at"] <= manifest["ended_at"]
+    assert {"python", "torch", "pytorch-lightning", "transformers", "polars", "hydra-core"} <= set(
+        manifest["versions"]
+    )
+    assert set(manifest["git"]) == {"commit", "dirty"}
+    assert manifest["cache_keys"]["data"]
+    assert manifest["device"]["accelerator"] == "cpu"
+
+
+def test_checkpoint_loads_weights_only(tiny_run):
+    run_dir, _ = tiny_run
+    checkpoint = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True, map_location="cpu")
+    assert checkpoint["global_step"] == 60
+    assert any(key.startswith("q.item_tower.") for key in checkpoint["state_dict"])
+
+
+def test_same_seed_same_metrics_other_seed_other_metrics(tiny_run, tmp_path):
+    _, first = tiny_run
+    again = train(compose_config("seed=0", output_dir=tmp_path / "again"))
+    other = train(compose_config("seed=1", output_dir=tmp_path / "other"))
+    assert again["metrics"] == first["metrics"]
+    assert other["metrics"] != first["metrics"]
+
+
+def test_max_steps_not_a_multiple_of_eval_every_still_ends_with_an_evaluation(tmp_path):
+    summary = train(compose_config("trainer.max_steps=25", "trainer.eval_every=20", output_dir=tmp_path))
+    table = pl.read_parquet(tmp_path / "metrics.parquet")
+    evals = table.filter(pl.col("metric") == "eval/return")
+    assert evals.height == 2, "at step 20 and at the end"
+    assert evals["value"][-1] == pytest.approx(summary["metrics"]["eval/return"])
+    assert torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 25
+
+
+def test_a_failing_run_is_marked_failed(tmp_path):
+    cfg = compose_config("env.slate_size=0", output_dir=tmp_path)
+    with pytest.raises(ValueError, match="slate_size"):
+        train(cfg)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert summary["status"] == "failed" == manifest["status"]
+
+
+def test_dqn_learns_on_the_simulator(tmp_path):
+    """A few hundred steps on a small world: the greedy policy clearly beats uniform random."""
+    summary = train(compose_config(
+        "trainer.max_steps=400", "trainer.eval_every=400", "algorithm.epsilon_decay_steps=200",
+        "algorithm.target_update_every=50", "env.horizon=10", "env.eval_episodes_users=128",
+        output_dir=tmp_path,
+    ))
+    metrics = summary["metrics"]
+    assert metrics["eval/return"] >= 1.5 * metrics["eval/return_random"]
