@@ -44,12 +44,14 @@ def compose_config(*overrides: str, output_dir: Path | None = None, tiny: bool =
         return compose("config", overrides=[*paths, *(TINY if tiny else []), *overrides])
 
 
-def run_rlrec(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 300,
-              prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+def run_rlrec(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 300, prefix: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
     """Run the ``rlrec`` CLI in a subprocess from ``cwd``."""
     full_env = {**os.environ, "WANDB_SILENT": "true", **(env or {})}
-    return subprocess.run([*prefix, *RLREC, *args], cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [*prefix, *RLREC, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -70,8 +70,11 @@ def test_env_step_shapes_and_history_update(dataset):
         next_obs, rewards, done, info = env.step(slate)
         clicked = info["clicked_position"] >= 0
         assert torch.equal(rewards["click"], clicked.float())
-        expected_last = torch.where(clicked, slate.gather(1, info["clicked_position"].clamp(min=0)[:, None])[:, 0],
-                                    obs["history"][:, -1])
+        expected_last = torch.where(
+            clicked,
+            slate.gather(1, info["clicked_position"].clamp(min=0)[:, None])[:, 0],
+            obs["history"][:, -1],
+        )
         assert torch.equal(next_obs["history"][:, -1], expected_last)
         assert done.all() == (t == 2)
         obs = next_obs

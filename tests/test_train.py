@@ -89,11 +89,18 @@ def test_a_failing_run_is_marked_failed(tmp_path):
 
 
 def test_dqn_learns_on_the_simulator(tmp_path):
-    """A few hundred steps on a small world: the greedy policy clearly beats uniform random."""
-    summary = train(compose_config(
-        "trainer.max_steps=400", "trainer.eval_every=400", "algorithm.epsilon_decay_steps=200",
-        "algorithm.target_update_every=50", "env.horizon=10", "env.eval_episodes_users=128",
-        output_dir=tmp_path,
-    ))
+    """A few hundred steps in the default world: the greedy policy clearly beats uniform random."""
+    summary = train(
+        compose_config(
+            "trainer.max_steps=600",
+            "trainer.eval_every=600",
+            "trainer.enable_progress_bar=false",
+            "logger=csv",
+            "algorithm.lr=0.001",
+            "algorithm.epsilon_decay_steps=300",
+            output_dir=tmp_path,
+            tiny=False,
+        )
+    )
     metrics = summary["metrics"]
     assert metrics["eval/return"] >= 1.5 * metrics["eval/return_random"]

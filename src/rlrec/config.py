@@ -54,7 +54,7 @@ class DQNConfig:
 
     _target_: str = "rlrec.agents.dqn.DQNAgent"
     name: str = MISSING
-    lr: float = 1e-3
+    lr: float = 3e-4
     optimizer: dict[str, Any] = field(
         default_factory=lambda: {"_target_": "torch.optim.Adam", "_partial_": True, "lr": "${..lr}"}
     )

@@ -58,7 +58,8 @@ def train(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Any]
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)  # resumable
 
         summary["metrics"] = {
-            name: float(value) for name, value in sorted(trainer.callback_metrics.items())
+            name: float(value)
+            for name, value in sorted(trainer.callback_metrics.items())
             if name.startswith(("eval/", "train/"))
         }
         summary["metrics"]["train/steps"] = trainer.global_step
@@ -81,8 +82,13 @@ def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any]):
     # The env steps with the live policy, so experience cannot come from worker processes.
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     best = ModelCheckpoint(
-        dirpath=run_dir / "checkpoints", filename="best-step={step}", auto_insert_metric_name=False,
-        monitor="eval/return", mode="max", save_top_k=1, save_last=True,
+        dirpath=run_dir / "checkpoints",
+        filename="best-step={step}",
+        auto_insert_metric_name=False,
+        monitor="eval/return",
+        mode="max",
+        save_top_k=1,
+        save_last=True,
     )
     return pl.Trainer(
         accelerator=trainer_cfg.accelerator,

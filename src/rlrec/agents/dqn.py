@@ -48,7 +48,7 @@ class DQNAgent(RecAgent):
         n_items: int,
         slate_size: int,
         optimizer: Callable[..., torch.optim.Optimizer],
-        lr: float = 1e-3,
+        lr: float = 3e-4,
         gamma: float = 0.9,
         batch_size: int = 256,
         replay_capacity: int = 50_000,
@@ -92,9 +92,12 @@ class DQNAgent(RecAgent):
             slot_reward = F.one_hot(clicked.clamp(min=0), self.slate_size).float() * (clicked >= 0)[:, None]
             self.replay.add(
                 {
-                    "history": obs["history"], "history_mask": obs["history_mask"], "slate": slate,
+                    "history": obs["history"],
+                    "history_mask": obs["history_mask"],
+                    "slate": slate,
                     "reward": slot_reward,  # [B, K]
-                    "next_history": next_obs["history"], "next_history_mask": next_obs["history_mask"],
+                    "next_history": next_obs["history"],
+                    "next_history_mask": next_obs["history_mask"],
                     "done": done.float(),
                 }
             )

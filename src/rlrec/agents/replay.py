@@ -22,7 +22,9 @@ class ReplayBuffer:
     def add(self, rows: dict[str, torch.Tensor]) -> None:
         n = len(next(iter(rows.values())))
         if not self.storage:
-            self.storage = {k: torch.empty((self.capacity, *v.shape[1:]), dtype=v.dtype) for k, v in rows.items()}
+            self.storage = {
+                k: torch.empty((self.capacity, *v.shape[1:]), dtype=v.dtype) for k, v in rows.items()
+            }
         index = (self.cursor + torch.arange(n)) % self.capacity
         for key, value in rows.items():
             self.storage[key][index] = value.detach().cpu()

@@ -86,8 +86,10 @@ def generate_synthetic(
     item_topics[np.arange(n_items), side_topic] += 0.3
     item_quality = rng.standard_normal(n_items).astype(np.float32)
     items = pl.DataFrame(
-        [_describe_item(i, topic_names[m], topic_names[s], item_quality[i], rng) for i, m, s in
-         zip(range(n_items), main_topic, side_topic, strict=True)],
+        [
+            _describe_item(i, topic_names[m], topic_names[s], item_quality[i], rng)
+            for i, m, s in zip(range(n_items), main_topic, side_topic, strict=True)
+        ],
         schema=["item_id", "title", "text", "category"],
         orient="row",
     ).cast(ITEMS_SCHEMA)
@@ -111,15 +113,24 @@ def generate_synthetic(
 
     users = torch.from_numpy(rng.permutation(n_users))
     n_eval = int(n_users * eval_fraction)
-    config = dict(n_users=n_users, n_items=n_items, n_topics=n_topics, history_length=history_length,
-                  interest_concentration=interest_concentration, eval_fraction=eval_fraction, seed=seed)
+    config = dict(
+        n_users=n_users,
+        n_items=n_items,
+        n_topics=n_topics,
+        history_length=history_length,
+        interest_concentration=interest_concentration,
+        eval_fraction=eval_fraction,
+        seed=seed,
+    )
     dataset = RecDataset(
         name=name,
         interactions=interactions,
         items=items,
         train_users=users[n_eval:].sort().values,
         eval_users=users[:n_eval].sort().values,
-        cache_key=hashlib.sha256(json.dumps(["synthetic-v1", config], sort_keys=True).encode()).hexdigest()[:16],
+        cache_key=hashlib.sha256(json.dumps(["synthetic-v1", config], sort_keys=True).encode()).hexdigest()[
+            :16
+        ],
         world=SyntheticWorld(
             user_interests=torch.from_numpy(user_interests),
             item_topics=torch.from_numpy(item_topics),

@@ -12,7 +12,9 @@ Policy = Callable[[Observation], torch.Tensor]  # obs -> slate [B, K]
 
 
 @torch.no_grad()
-def episode_returns(env, policy: Policy, users: torch.Tensor, seed: int, task: str = "click") -> dict[str, torch.Tensor]:
+def episode_returns(
+    env, policy: Policy, users: torch.Tensor, seed: int, task: str = "click"
+) -> dict[str, torch.Tensor]:
     """Run one episode per user with the env re-seeded to ``seed``: return [B] and length [B].
 
     Re-seeding makes every policy evaluated with the same seed face the same users and the same

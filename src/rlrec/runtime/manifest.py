@@ -14,7 +14,16 @@ from typing import Any
 
 import torch
 
-PACKAGES = ("rlrec", "torch", "pytorch-lightning", "transformers", "polars", "hydra-core", "omegaconf", "wandb")
+PACKAGES = (
+    "rlrec",
+    "torch",
+    "pytorch-lightning",
+    "transformers",
+    "polars",
+    "hydra-core",
+    "omegaconf",
+    "wandb",
+)
 
 
 def now() -> str:
@@ -33,6 +42,7 @@ def package_versions() -> dict[str, str | None]:
 
 def git_state(source: Path) -> dict[str, Any]:
     """Commit and dirty flag of the checkout holding ``source``; nulls when it is not a git checkout."""
+
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", "-C", str(source), *args], capture_output=True, text=True, check=True, timeout=10
