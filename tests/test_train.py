@@ -70,6 +70,14 @@ def test_same_seed_same_metrics_other_seed_other_metrics(tiny_run, tmp_path):
     assert other["metrics"] != first["metrics"]
 
 
+def test_seed_null_draws_a_seed_and_records_it(tmp_path):
+    summary = train(
+        compose_config("seed=null", "trainer.max_steps=10", "trainer.eval_every=10", output_dir=tmp_path)
+    )
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert isinstance(summary["seed"], int) and summary["seed"] == manifest["seed"]
+
+
 def test_max_steps_not_a_multiple_of_eval_every_still_ends_with_an_evaluation(tmp_path):
     summary = train(compose_config("trainer.max_steps=25", "trainer.eval_every=20", output_dir=tmp_path))
     table = pl.read_parquet(tmp_path / "metrics.parquet")

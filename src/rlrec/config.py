@@ -29,7 +29,6 @@ def config_dir() -> Path:
 @dataclass
 class PathsConfig:
     output_dir: str = "${hydra:runtime.output_dir}"
-    cache_dir: str = "${oc.env:RLREC_CACHE,'~/.cache/rlrec'}"
 
 
 @dataclass

@@ -64,6 +64,10 @@ def train(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Any]
         }
         summary["metrics"]["train/steps"] = trainer.global_step
         summary["status"] = "completed"
+        log.info(
+            f"eval/return {summary['metrics']['eval/return']:.3f} "
+            f"(uniform random {summary['metrics']['eval/return_random']:.3f}); run folder: {run_dir}"
+        )
         return summary
     finally:
         metrics_logger.save()
