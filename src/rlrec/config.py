@@ -44,7 +44,7 @@ class TrainerConfig:
     log_every_n_steps: int = 50
     gradient_clip_val: Optional[float] = None
     enable_progress_bar: bool = True
-    deterministic: bool = False
+    deterministic: bool = True  # torch.use_deterministic_algorithms: same seed, same metrics
 
 
 @dataclass

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 def train(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Any]:
     """Run one experiment into ``cfg.paths.output_dir``; return its summary (also summary.json)."""
     from hydra.utils import instantiate
+    from pytorch_lightning.loggers import WandbLogger  # wandb itself is imported only if it is used
 
     from rlrec.agents.experience import SimulatorDataModule
     from rlrec.runtime.manifest import now, start_manifest, write_json
@@ -73,7 +74,7 @@ def train(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Any]
         metrics_logger.save()
         write_json(run_dir / "summary.json", summary)
         write_json(run_dir / "manifest.json", {**manifest, "ended_at": now(), "status": summary["status"]})
-        if any(type(logger).__name__ == "WandbLogger" for logger in loggers):
+        if any(isinstance(logger, WandbLogger) for logger in loggers):
             import wandb
 
             wandb.finish(exit_code=0 if summary["status"] == "completed" else 1)

@@ -22,8 +22,6 @@ Observation = dict[str, torch.Tensor]  # user [B], history [B, H] item ids, hist
 class SyntheticRecEnv:
     """``reset(users) -> obs`` and ``step(slate) -> obs, rewards{task: [B]}, done [B], info``."""
 
-    tasks = ("click",)
-
     def __init__(
         self,
         dataset: RecDataset,
