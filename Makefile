@@ -3,18 +3,21 @@ PYTHON ?= python3
 VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# The stamp names the torch requirement, so `make install TORCH=...` reinstalls when it changes.
+STAMP  := $(VENV)/.installed-$(shell printf '%s' '$(TORCH)' | cksum | cut -d' ' -f1)
 
 .PHONY: install train test test-full lint bench clean
 
 install: $(STAMP)
 
 # torch first, from $(TORCH), so pip never resolves a (CUDA) torch by itself.
+# TORCH is unquoted so it can carry pip options: TORCH="torch==2.13.0 --index-url URL".
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install "$(TORCH)"
+	$(BIN)/pip install $(TORCH)
 	$(BIN)/pip install -e '.[dev]'
+	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 train: install

@@ -19,6 +19,10 @@ def readme_train_lines() -> list[list[str]]:
     return [shlex.split(line) for line in lines]
 
 
+def test_readme_has_train_commands():
+    assert len(readme_train_lines()) >= 3
+
+
 def test_readme_shows_make_train_and_make_test_first():
     first_block = README.split("```")[1]
     assert "make train" in first_block and "make test" in first_block

@@ -36,16 +36,20 @@ def test_metrics_parquet_is_long_format(tiny_run):
     run_dir, summary = tiny_run
     table = pl.read_parquet(run_dir / "metrics.parquet")
     assert dict(table.schema) == {"step": pl.Int64, "metric": pl.String, "value": pl.Float64}
-    assert table.filter(pl.col("metric") == "train/loss")["step"].n_unique() >= 10
+    loss_steps = table.filter(pl.col("metric") == "train/loss")["step"].to_list()
+    assert loss_steps == list(range(5, 61, 5)), "log_every_n_steps=5, counted in optimiser steps"
     evals = table.filter(pl.col("metric") == "eval/return").sort("step")
-    assert evals.height == 2, "one evaluation every eval_every=30 steps of 60"
+    assert evals["step"].to_list() == [30, 60], "one evaluation every eval_every=30 steps of 60"
     assert evals["value"][-1] == pytest.approx(summary["metrics"]["eval/return"])
+    last_loss = table.filter(pl.col("metric") == "train/loss")["value"][-1]
+    assert summary["metrics"]["train/loss"] == pytest.approx(last_loss)
 
 
 def test_manifest_records_what_made_the_run(tiny_run):
     run_dir, _ = tiny_run
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "completed" and manifest["seed"] == 0
+    assert manifest["command"] is None, "train() called from Python, not from the CLI"
     assert manifest["started_at"] <= manifest["ended_at"]
     assert {"python", "torch", "pytorch-lightning", "transformers", "polars", "hydra-core"} <= set(
         manifest["versions"]
@@ -79,12 +83,49 @@ def test_seed_null_draws_a_seed_and_records_it(tmp_path):
 
 
 def test_max_steps_not_a_multiple_of_eval_every_still_ends_with_an_evaluation(tmp_path):
-    summary = train(compose_config("trainer.max_steps=25", "trainer.eval_every=20", output_dir=tmp_path))
+    summary = train(
+        compose_config(
+            "trainer.max_steps=25", "trainer.eval_every=20", "algorithm.lr=0.01", output_dir=tmp_path
+        )
+    )
     table = pl.read_parquet(tmp_path / "metrics.parquet")
     evals = table.filter(pl.col("metric") == "eval/return")
-    assert evals.height == 2, "at step 20 and at the end"
+    assert evals["step"].to_list() == [20, 25], "at step 20 and at the end"
     assert evals["value"][-1] == pytest.approx(summary["metrics"]["eval/return"])
+    assert "train/loss" in summary["metrics"] and summary["metrics"]["train/steps"] == 25
     assert torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 25
+    (best,) = (tmp_path / "checkpoints").glob("best-step=*.ckpt")
+    at_20, at_25 = evals["value"].to_list()
+    assert at_25 > at_20, "this seed and lr improve between the two evaluations"
+    assert best.name == "best-step=25.ckpt", "the final evaluation competes for the best checkpoint"
+
+
+def test_how_often_we_evaluate_does_not_change_training(tmp_path):
+    def losses(eval_every: int) -> list[float]:
+        train(compose_config(f"trainer.eval_every={eval_every}", output_dir=tmp_path / str(eval_every)))
+        table = pl.read_parquet(tmp_path / str(eval_every) / "metrics.parquet")
+        return table.filter(pl.col("metric") == "train/loss")["value"].to_list()
+
+    assert losses(7) == losses(60)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("trainer.eval_every=0", "trainer.eval_every must be at least 1"),
+        ("trainer.max_steps=0", "trainer.max_steps must be at least 1"),
+        ("algorithm.target_update_every=0", "algorithm.target_update_every must be at least 1"),
+        ("algorithm.history_length=0", "algorithm.history_length must be at least 1"),
+        ("algorithm.history_length=30", "algorithm.history_length=30 exceeds the 20 items"),
+        ("env.num_envs=0", "env.num_envs must be at least 1"),
+        ("env.horizon=0", "env.horizon must be at least 1"),
+        ("env.eval_episodes_users=0", "env.eval_episodes_users must be at least 1"),
+    ],
+)
+def test_bad_values_fail_naming_the_key(override, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        train(compose_config(override, output_dir=tmp_path))
+    assert json.loads((tmp_path / "summary.json").read_text())["status"] == "failed"
 
 
 def test_a_failing_run_is_marked_failed(tmp_path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shlex
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -12,26 +14,33 @@ from omegaconf import DictConfig, OmegaConf
 log = logging.getLogger(__name__)
 
 
-def train(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Any]:
+def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | None = None) -> dict[str, Any]:
     """Run one experiment into ``cfg.paths.output_dir``; return its summary (also summary.json)."""
     from hydra.utils import instantiate
     from pytorch_lightning.loggers import WandbLogger  # wandb itself is imported only if it is used
 
     from rlrec.agents.experience import SimulatorDataModule
+    from rlrec.runtime.checks import require_positive
     from rlrec.runtime.manifest import now, start_manifest, write_json
     from rlrec.runtime.metrics_logger import ParquetMetricsLogger
-    from rlrec.runtime.seeding import fresh_seed, seed_everything
+    from rlrec.runtime.seeding import derive_seed, fresh_seed, seed_everything
 
     run_dir = Path(cfg.paths.output_dir)
     overrides = list(overrides or [])
     if cfg.seed is None:
         cfg.seed = fresh_seed()  # `${seed}` interpolations (dataset.seed) then read the recorded seed
     seed = cfg.seed
-    manifest = start_manifest(run_dir, overrides, seed, cfg.trainer.accelerator)
+    manifest = start_manifest(run_dir, command, overrides, seed, cfg.trainer.accelerator)
     summary: dict[str, Any] = {"status": "failed", "seed": seed, "overrides": overrides, "metrics": {}}
     metrics_logger = ParquetMetricsLogger(run_dir)
     loggers: list[Any] = []
     try:
+        require_positive(
+            "trainer",
+            max_steps=cfg.trainer.max_steps,
+            eval_every=cfg.trainer.eval_every,
+            log_every_n_steps=cfg.trainer.log_every_n_steps,
+        )
         seed_everything(seed)
         log.info(f"Instantiating dataset <{cfg.dataset._target_}>")
         dataset = instantiate(cfg.dataset)
@@ -39,31 +48,26 @@ def train(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Any]
         log.info(f"Instantiating environment <{cfg.env._target_}>")
         # Built objects are passed to a partial, not merged into the config as instantiate(**kwargs) would.
         make_env = instantiate(cfg.env, _partial_=True)
-        train_env, eval_env = make_env(dataset=dataset, seed=seed), make_env(dataset=dataset, seed=seed + 1)
+        train_env = make_env(dataset=dataset, seed=derive_seed(seed, "train_env"))
+        eval_env = make_env(dataset=dataset, seed=derive_seed(seed, "eval"))
         log.info(f"Instantiating encoder <{cfg.encoder._target_}>")
         item_encoder = instantiate(cfg.encoder, n_items=dataset.n_items)
         log.info(f"Instantiating agent <{cfg.algorithm._target_}>")
         agent = instantiate(cfg.algorithm, _partial_=True)(
             item_encoder=item_encoder, n_items=dataset.n_items, slate_size=train_env.slate_size
         )
-        datamodule = SimulatorDataModule(train_env, eval_env, eval_seed=seed + 1)
+        datamodule = SimulatorDataModule(train_env, eval_env, eval_seed=derive_seed(seed, "eval"))
 
         loggers = [instantiate(conf) for conf in cfg.logger.values()]
         for logger in loggers:
             log.info(f"Logging to <{type(logger).__name__}>")
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
         trainer = _build_trainer(cfg.trainer, run_dir, [*loggers, metrics_logger])
+        metrics_logger.trainer = trainer
         trainer.fit(agent, datamodule=datamodule)
-        if agent.last_eval_step != trainer.global_step:  # max_steps is not a multiple of eval_every
-            trainer.validate(agent, datamodule=datamodule, verbose=False)
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)  # resumable
 
-        summary["metrics"] = {
-            name: float(value)
-            for name, value in sorted(trainer.callback_metrics.items())
-            if name.startswith(("eval/", "train/"))
-        }
-        summary["metrics"]["train/steps"] = trainer.global_step
+        summary["metrics"] = {**metrics_logger.last_values(), "train/steps": trainer.global_step}
         summary["status"] = "completed"
         log.info(
             f"eval/return {summary['metrics']['eval/return']:.3f} "
@@ -82,7 +86,15 @@ def train(cfg: DictConfig, overrides: list[str] | None = None) -> dict[str, Any]
 
 def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any]):
     import pytorch_lightning as pl
-    from pytorch_lightning.callbacks import ModelCheckpoint
+    from pytorch_lightning.callbacks import Callback, ModelCheckpoint
+
+    class EvaluateAtTheEnd(Callback):
+        """Stop at max_steps through ``should_stop``, which makes Lightning run the evaluation there
+        too (inside fit, so the best-checkpoint callback sees it) when max_steps % eval_every != 0."""
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+            if trainer.global_step >= trainer.max_steps:
+                trainer.should_stop = True
 
     # The env steps with the live policy, so experience cannot come from worker processes.
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -112,7 +124,7 @@ def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any]):
         deterministic=trainer_cfg.deterministic,
         default_root_dir=run_dir,
         logger=loggers,
-        callbacks=[best],
+        callbacks=[EvaluateAtTheEnd(), best],
     )
 
 
@@ -120,7 +132,8 @@ def hydra_task(cfg: DictConfig) -> float:
     """The Hydra entry point: one job of ``rlrec train`` (or of a ``-m`` sweep)."""
     from hydra.core.hydra_config import HydraConfig
 
-    summary = train(cfg, overrides=list(HydraConfig.get().overrides.task))
+    command = shlex.join(["rlrec", "train", *sys.argv[1:]])  # Hydra read its overrides from argv
+    summary = train(cfg, overrides=list(HydraConfig.get().overrides.task), command=command)
     return summary["metrics"]["eval/return"]
 
 

@@ -22,7 +22,6 @@ class RecAgent(pl.LightningModule):
         super().__init__()
         self.n_items = n_items
         self.slate_size = slate_size
-        self.last_eval_step = -1  # global step of the latest evaluation
 
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
         raise NotImplementedError
@@ -50,4 +49,3 @@ class RecAgent(pl.LightningModule):
             },
             batch_size=len(users),
         )
-        self.last_eval_step = self.global_step

@@ -7,6 +7,10 @@ a transition (s, a_k, r_k, s') with r_k = 1 if item a_k was clicked, and the tar
 
 with a target network copied from the online one every ``target_update_every`` gradient steps.
 Exploration is ε-greedy per user with ε decaying linearly over training steps.
+
+The episode's time limit is treated as its end (``done``) although the observation does not carry
+the step number, so near the horizon the state is only partly observed; with γ = 0.9 and short
+episodes the effect is small, and the long-horizon environments make leaving part of the state.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from rlrec.agents.replay import ReplayBuffer
 from rlrec.agents.schedules import LinearSchedule
 from rlrec.encoders.state import MeanHistoryState
 from rlrec.envs.synthetic import Observation
+from rlrec.runtime.checks import require_positive
 
 
 class TwoTowerQ(nn.Module):
@@ -63,6 +68,14 @@ class DQNAgent(RecAgent):
         name: str = "dqn",
     ) -> None:
         super().__init__(n_items, slate_size)
+        require_positive(
+            "algorithm",
+            batch_size=batch_size,
+            replay_capacity=replay_capacity,
+            target_update_every=target_update_every,
+            history_length=history_length,
+            hidden_dim=hidden_dim,
+        )
         self.save_hyperparameters(ignore=["item_encoder", "optimizer"])
         self.q = TwoTowerQ(item_encoder, n_items, hidden_dim, history_length)
         self.target_q = copy.deepcopy(self.q).requires_grad_(False)
@@ -82,6 +95,11 @@ class DQNAgent(RecAgent):
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
         """Step the env with the ε-greedy policy, store transitions, yield replay minibatches."""
         obs = env.reset(env.sample_users(env.num_envs))
+        if obs["history"].shape[1] < self.hparams.history_length:
+            raise ValueError(
+                f"algorithm.history_length={self.hparams.history_length} exceeds the "
+                f"{obs['history'].shape[1]} items of history the environment observes (env.history_window)"
+            )
         for step in itertools.count():
             if step < self.hparams.warmup_steps:  # uniform-random slates fill the buffer first
                 slate = torch.rand(len(obs["user"]), self.n_items).topk(self.slate_size, dim=1).indices
@@ -126,4 +144,4 @@ class DQNAgent(RecAgent):
             self.target_q.load_state_dict(self.q.state_dict())
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return self.optimizer_factory(params=self.q.parameters())
+        return self.optimizer_factory(params=self.q.parameters(), lr=self.hparams.lr)

@@ -31,8 +31,12 @@ class SimulatorDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         # batch_size=None: the agent already yields whole batches; num_workers=0: the env steps
         # with the live policy, so it must run in this process.
-        return DataLoader(ExperienceStream(self.trainer.lightning_module, self.train_env), batch_size=None)
+        # generator=: a DataLoader iterator otherwise draws its base seed from torch's global RNG,
+        # which the agent's exploration and replay sampling also use.
+        stream = ExperienceStream(self.trainer.lightning_module, self.train_env)
+        return DataLoader(stream, batch_size=None, generator=torch.Generator())
 
     def val_dataloader(self) -> DataLoader:
         users: torch.Tensor = self.eval_env.eval_users
-        return DataLoader([users], batch_size=None)  # one batch: every evaluation user at once
+        # one batch: every evaluation user at once; own generator, so evaluating never moves the global RNG
+        return DataLoader([users], batch_size=None, generator=torch.Generator())

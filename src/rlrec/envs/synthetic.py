@@ -15,6 +15,7 @@ import polars as pl
 import torch
 
 from rlrec.data.schema import RecDataset
+from rlrec.runtime.checks import require_positive
 
 Observation = dict[str, torch.Tensor]  # user [B], history [B, H] item ids, history_mask [B, H] bool
 
@@ -42,6 +43,13 @@ class SyntheticRecEnv:
                 f"env=synthetic simulates a generated world, but dataset {dataset.name!r} has none; "
                 "use dataset=synthetic"
             )
+        require_positive(
+            "env",
+            num_envs=num_envs,
+            horizon=horizon,
+            eval_episodes_users=eval_episodes_users,
+            history_window=history_window,
+        )
         if not 1 <= slate_size <= dataset.n_items:
             raise ValueError(f"env.slate_size must be in [1, n_items={dataset.n_items}], got {slate_size}")
         self.name = name

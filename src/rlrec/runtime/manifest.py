@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
-import shlex
 import subprocess
-import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -68,9 +66,11 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def start_manifest(run_dir: Path, overrides: list[str], seed: int, accelerator: str) -> dict[str, Any]:
+def start_manifest(
+    run_dir: Path, command: str | None, overrides: list[str], seed: int, accelerator: str
+) -> dict[str, Any]:
     manifest = {
-        "command": shlex.join(["rlrec", "train", *sys.argv[1:]]),  # Hydra reads its overrides from argv
+        "command": command,  # null when train() was called from Python rather than the CLI
         "overrides": overrides,
         "seed": seed,
         "git": git_state(Path(__file__).resolve().parent),

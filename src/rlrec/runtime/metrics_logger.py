@@ -19,6 +19,7 @@ class ParquetMetricsLogger(Logger):
         super().__init__()
         self.path = Path(run_dir) / "metrics.parquet"
         self.rows: list[tuple[int, str, float]] = []
+        self.trainer = None  # set once the Trainer exists: rows then carry its global_step
 
     @property
     def name(self) -> str:
@@ -34,9 +35,16 @@ class ParquetMetricsLogger(Logger):
 
     @rank_zero_only
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        # Lightning passes a 0-based batch index; the row's step is the number of optimiser steps
+        # done, the same count checkpoints (best-step=N) and summary.json (train/steps) use.
+        step = self.trainer.global_step if self.trainer is not None else int(step or 0)
         for metric, value in metrics.items():
             if metric != "epoch":  # Lightning adds the epoch counter to every call
-                self.rows.append((int(step or 0), metric, float(value)))
+                self.rows.append((step, metric, float(value)))
+
+    def last_values(self) -> dict[str, float]:
+        """The latest logged value of every metric (what summary.json reports)."""
+        return {metric: value for _, metric, value in self.rows}  # rows are in logging order
 
     @rank_zero_only
     def save(self) -> None:
