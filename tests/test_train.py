@@ -100,6 +100,19 @@ def test_max_steps_not_a_multiple_of_eval_every_still_ends_with_an_evaluation(tm
     assert best.name == "best-step=25.ckpt", "the final evaluation competes for the best checkpoint"
 
 
+def test_last_checkpoint_is_the_final_state_when_an_earlier_one_was_best(tmp_path):
+    train(
+        compose_config(
+            "trainer.max_steps=35", "trainer.eval_every=20", "algorithm.lr=0.01", output_dir=tmp_path
+        )
+    )
+    evals = pl.read_parquet(tmp_path / "metrics.parquet").filter(pl.col("metric") == "eval/return")
+    at_20, at_35 = evals["value"].to_list()
+    assert at_20 > at_35, "this seed and lr get worse between the two evaluations"
+    assert [path.name for path in (tmp_path / "checkpoints").glob("best-*")] == ["best-step=20.ckpt"]
+    assert torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 35
+
+
 def test_how_often_we_evaluate_does_not_change_training(tmp_path):
     def losses(eval_every: int) -> list[float]:
         train(compose_config(f"trainer.eval_every={eval_every}", output_dir=tmp_path / str(eval_every)))

@@ -48,15 +48,16 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         log.info(f"Instantiating environment <{cfg.env._target_}>")
         # Built objects are passed to a partial, not merged into the config as instantiate(**kwargs) would.
         make_env = instantiate(cfg.env, _partial_=True)
+        eval_seed = derive_seed(seed, "eval")
         train_env = make_env(dataset=dataset, seed=derive_seed(seed, "train_env"))
-        eval_env = make_env(dataset=dataset, seed=derive_seed(seed, "eval"))
+        eval_env = make_env(dataset=dataset, seed=eval_seed)
         log.info(f"Instantiating encoder <{cfg.encoder._target_}>")
         item_encoder = instantiate(cfg.encoder, n_items=dataset.n_items)
         log.info(f"Instantiating agent <{cfg.algorithm._target_}>")
         agent = instantiate(cfg.algorithm, _partial_=True)(
             item_encoder=item_encoder, n_items=dataset.n_items, slate_size=train_env.slate_size
         )
-        datamodule = SimulatorDataModule(train_env, eval_env, eval_seed=derive_seed(seed, "eval"))
+        datamodule = SimulatorDataModule(train_env, eval_env, eval_seed=eval_seed)
 
         loggers = [instantiate(conf) for conf in cfg.logger.values()]
         for logger in loggers:
@@ -65,6 +66,7 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         trainer = _build_trainer(cfg.trainer, run_dir, [*loggers, metrics_logger])
         metrics_logger.trainer = trainer
         trainer.fit(agent, datamodule=datamodule)
+        # `best` refreshes last.ckpt only when it also saves a new best, so write the final state here.
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)  # resumable
 
         summary["metrics"] = {**metrics_logger.last_values(), "train/steps": trainer.global_step}

@@ -27,6 +27,7 @@ from rlrec.agents.base import RecAgent
 from rlrec.agents.replay import ReplayBuffer
 from rlrec.agents.schedules import LinearSchedule
 from rlrec.encoders.state import MeanHistoryState
+from rlrec.envs.rollout import random_slates
 from rlrec.envs.synthetic import Observation
 from rlrec.runtime.checks import require_positive
 
@@ -102,7 +103,7 @@ class DQNAgent(RecAgent):
             )
         for step in itertools.count():
             if step < self.hparams.warmup_steps:  # uniform-random slates fill the buffer first
-                slate = torch.rand(len(obs["user"]), self.n_items).topk(self.slate_size, dim=1).indices
+                slate = random_slates(len(obs["user"]), self.n_items, self.slate_size)
             else:
                 slate = self.act(self.to_device(obs), explore=True).cpu()
             next_obs, rewards, done, info = env.step(slate)

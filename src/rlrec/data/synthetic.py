@@ -122,15 +122,14 @@ def generate_synthetic(
         eval_fraction=eval_fraction,
         seed=seed,
     )
+    cache_key = hashlib.sha256(json.dumps(["synthetic-v1", config], sort_keys=True).encode()).hexdigest()
     dataset = RecDataset(
         name=name,
         interactions=interactions,
         items=items,
         train_users=users[n_eval:].sort().values,
         eval_users=users[:n_eval].sort().values,
-        cache_key=hashlib.sha256(json.dumps(["synthetic-v1", config], sort_keys=True).encode()).hexdigest()[
-            :16
-        ],
+        cache_key=cache_key[:16],
         world=SyntheticWorld(
             user_interests=torch.from_numpy(user_interests),
             item_topics=torch.from_numpy(item_topics),

@@ -11,8 +11,6 @@ class MeanHistoryState(nn.Module):
 
     def __init__(self, item_dim: int, out_dim: int, hidden_dim: int = 64, last_n: int = 10) -> None:
         super().__init__()
-        if last_n < 1:
-            raise ValueError(f"the state encoder must read at least one item, got last_n={last_n}")
         self.last_n = last_n
         self.mlp = nn.Sequential(nn.Linear(item_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, out_dim))
 

@@ -33,12 +33,13 @@ def episode_returns(
     return {"return": total, "episode_length": length}
 
 
+def random_slates(batch: int, n_items: int, slate_size: int, generator: torch.Generator | None = None):
+    """[batch, slate_size] slates of distinct items drawn uniformly from the catalogue."""
+    noise = torch.rand(batch, n_items, generator=generator)  # [B, n_items]
+    return noise.topk(slate_size, dim=1).indices
+
+
 def uniform_random_policy(n_items: int, slate_size: int, seed: int) -> Policy:
-    """Slates of ``slate_size`` distinct items drawn uniformly from the catalogue."""
+    """The uniform-random baseline policy, with its own seeded generator."""
     generator = torch.Generator().manual_seed(seed)
-
-    def policy(obs: Observation) -> torch.Tensor:
-        noise = torch.rand(len(obs["user"]), n_items, generator=generator)  # [B, n_items]
-        return noise.topk(slate_size, dim=1).indices
-
-    return policy
+    return lambda obs: random_slates(len(obs["user"]), n_items, slate_size, generator)

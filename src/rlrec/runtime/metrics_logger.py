@@ -50,7 +50,3 @@ class ParquetMetricsLogger(Logger):
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         pl.DataFrame(self.rows, schema=METRICS_SCHEMA, orient="row").write_parquet(self.path)
-
-    @rank_zero_only
-    def finalize(self, status: str) -> None:
-        self.save()
