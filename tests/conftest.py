@@ -55,6 +55,12 @@ def run_rlrec(
 
 
 @pytest.fixture(autouse=True)
+def _private_cache(monkeypatch, tmp_path):
+    """Each test gets its own empty cache (paths.cache_dir), inherited by the CLI subprocesses."""
+    monkeypatch.setenv("RLREC_CACHE", str(tmp_path / "rlrec-cache"))
+
+
+@pytest.fixture(autouse=True)
 def _no_wandb_env(monkeypatch):
     """Tests prove the config keeps W&B offline, so no WANDB_MODE from the caller may help them."""
     monkeypatch.delenv("WANDB_MODE", raising=False)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 USAGE = """usage: rlrec <command> [overrides]
 
 commands:
-  train    train an agent: a Hydra app (overrides, -m for a sweep, --cfg job, --help)
+  train          train an agent: a Hydra app (overrides, -m for a sweep, --cfg job, --help)
 
 examples:
   rlrec train
   rlrec train algorithm.lr=0.0003 trainer.max_steps=5000
   rlrec train -m seed=0,1,2 algorithm.lr=0.001,0.0003
 """
+
+# command -> module whose ``main(args) -> int`` runs it (imported only when that command runs)
+COMMANDS = {
+    "train": "rlrec.train",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,14 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, end="")
         return 0
     command, rest = args[0], args[1:]
-    if command == "train":
-        from rlrec.train import main as train_main
-
-        sys.argv = [f"{sys.argv[0]}", *rest]  # Hydra reads its overrides from sys.argv
-        train_main()
-        return 0
-    print(f"rlrec: unknown command {command!r}\n\n{USAGE}", end="", file=sys.stderr)
-    return 2
+    if command not in COMMANDS:
+        print(f"rlrec: unknown command {command!r}\n\n{USAGE}", end="", file=sys.stderr)
+        return 2
+    return importlib.import_module(COMMANDS[command]).main(rest)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ def config_dir() -> Path:
 @dataclass
 class PathsConfig:
     output_dir: str = "${hydra:runtime.output_dir}"
+    # Prepared datasets and text embeddings, shared by all runs (a leading ~ is expanded).
+    cache_dir: str = "${oc.env:RLREC_CACHE,'~/.cache/rlrec'}"
 
 
 @dataclass
@@ -72,30 +74,6 @@ class DQNConfig:
 
 
 @dataclass
-class SyntheticDatasetConfig:
-    """A generated world: users with topic interests, items with topics and text descriptions."""
-
-    _target_: str = "rlrec.data.synthetic.generate_synthetic"
-    name: str = MISSING
-    n_users: int = 1000
-    n_items: int = 500
-    n_topics: int = 12  # at most the size of the built-in topic vocabulary
-    interest_concentration: float = 0.3  # Dirichlet alpha of user interests: small = focused users
-    history_length: int = 20  # logged clicks per user before the simulation starts
-    eval_fraction: float = 0.1  # users held out for evaluation
-    seed: Optional[int] = "${seed}"  # type: ignore[assignment]  # the world changes with the run's seed
-
-
-@dataclass
-class IdEncoderConfig:
-    """Learned item-id embeddings: the baseline item tower g(item)."""
-
-    _target_: str = "rlrec.encoders.id.IdItemEncoder"
-    name: str = MISSING
-    dim: int = 32
-
-
-@dataclass
 class SyntheticEnvConfig:
     """Vectorised click simulator over the synthetic world (multinomial logit with a no-click option)."""
 
@@ -132,8 +110,13 @@ def register_configs() -> None:
     store.store(name="rlrec_schema", node=RLRecConfig)
     # Under schema/<group>/, so `--help` does not offer them as choices; each yaml names its schema
     # as `- /schema/<group>/<name>@_here_` in its defaults list.
-    store.store(group="schema/dataset", name="synthetic", node=SyntheticDatasetConfig)
-    store.store(group="schema/encoder", name="id", node=IdEncoderConfig)
+    from rlrec.data.config import DATASET_SCHEMAS
+    from rlrec.encoders.config import ENCODER_SCHEMAS
+
+    for name, node in DATASET_SCHEMAS.items():
+        store.store(group="schema/dataset", name=name, node=node)
+    for name, node in ENCODER_SCHEMAS.items():
+        store.store(group="schema/encoder", name=name, node=node)
     store.store(group="schema/env", name="synthetic", node=SyntheticEnvConfig)
     store.store(group="schema/trainer", name="trainer", node=TrainerConfig)
     store.store(group="schema/algorithm", name="dqn", node=DQNConfig)

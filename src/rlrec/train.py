@@ -139,10 +139,13 @@ def hydra_task(cfg: DictConfig) -> float:
     return summary["metrics"]["eval/return"]
 
 
-def main() -> None:
+def main(args: list[str]) -> int:
+    """``rlrec train [overrides]``: Hydra reads the overrides (and -m, --cfg, --help) from sys.argv."""
     import hydra
 
     from rlrec.config import config_dir, register_configs
 
     register_configs()
+    sys.argv = [sys.argv[0], *args]
     hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(hydra_task)()
+    return 0
