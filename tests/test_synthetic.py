@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rlrec.data.schema import INTERACTIONS_SCHEMA, ITEMS_SCHEMA
+from rlrec.data.schema import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE
 from rlrec.data.synthetic import TOPICS, generate_synthetic
 from rlrec.envs.rollout import episode_returns, uniform_random_policy
 from rlrec.envs.synthetic import SyntheticRecEnv
@@ -17,13 +17,16 @@ def dataset():
 
 
 def test_dataset_follows_the_schema_with_dense_ids(dataset):
-    assert dict(dataset.interactions.schema) == INTERACTIONS_SCHEMA
+    assert dict(dataset.interactions.schema) == {**INTERACTIONS_SCHEMA, "split": SPLIT_DTYPE}
     assert dict(dataset.items.schema) == ITEMS_SCHEMA
     assert dataset.items["item_id"].to_list() == list(range(80))
     assert dataset.interactions["user_id"].n_unique() == 300 == dataset.n_users
     assert dataset.interactions.height == 300 * 12
     users = torch.cat([dataset.train_users, dataset.eval_users]).sort().values
     assert torch.equal(users, torch.arange(300)), "train and eval users partition all users"
+    test_users = dataset.split("test")["user_id"].unique().sort().to_list()
+    assert test_users == dataset.eval_users.tolist(), "held-out users' histories are the test split"
+    assert dataset.stats["interactions"] == 300 * 12 and dataset.stats["users"] == 300
 
 
 def test_item_text_describes_the_item_topics(dataset):

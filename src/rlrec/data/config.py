@@ -1,8 +1,12 @@
-"""Structured configs of the `dataset/` group: one dataclass per choice, registered as schema/dataset/<name>."""
+"""Structured configs of the `dataset/` group: one dataclass per choice, registered as schema/dataset/<name>.
+
+Every real format shares the preprocessing (``dataset.preprocess``) and split (``dataset.split``)
+schemas; a format adds only where its files are and how they read.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from omegaconf import MISSING
@@ -23,4 +27,104 @@ class SyntheticDatasetConfig:
     seed: Optional[int] = "${seed}"  # type: ignore[assignment]  # the world changes with the run's seed
 
 
-DATASET_SCHEMAS: dict[str, Any] = {"synthetic": SyntheticDatasetConfig}
+@dataclass
+class PreprocessConfig:
+    """Cleaning steps, applied in this order; each one reports the rows it removed."""
+
+    dedupe: str = (
+        "exact"  # none | exact (same user, item, event, timestamp) | first (first per user, item, event)
+    )
+    rating_threshold: Optional[float] = None  # keep rated rows with rating >= this (implicit positives)
+    session_gap: Optional[int] = (
+        None  # seconds of inactivity that start a new session; each session is a user
+    )
+    min_user_interactions: int = 5  # iterative k-core: users with fewer interactions are dropped ...
+    min_item_interactions: int = 5  # ... and items with fewer, until both hold
+    min_history: int = 1  # users with fewer interactions (after the k-core) are dropped
+    max_history: Optional[int] = None  # users keep only their most recent max_history interactions
+
+
+@dataclass
+class SplitConfig:
+    """How interactions are divided into train / valid / test (seeded where random)."""
+
+    method: str = "leave_one_out"  # leave_one_out | chronological | random_users
+    valid_fraction: float = 0.1  # chronological: share of time-ordered rows; random_users: share of users
+    test_fraction: float = 0.1
+    seed: Optional[int] = "${seed}"  # type: ignore[assignment]  # only random_users uses it
+
+
+@dataclass
+class LoggedDatasetConfig:
+    """What every real format shares: raw files under ``path`` → cleaned, split, cached parquet."""
+
+    _target_: str = "rlrec.data.prepare.prepare_dataset"
+    name: str = MISSING
+    format: str = MISSING  # the reader: movielens | retailrocket | taobao | rees46 | amazon_reviews | csv
+    path: str = MISSING  # the folder holding the raw files
+    event_map: dict[str, Optional[str]] = field(
+        default_factory=dict
+    )  # raw event -> view|click|cart|purchase|rate; null drops it
+    text_template: str = "{title}"  # item text from item columns, e.g. "{title}. Genres: {genres}"
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    cache_dir: str = "${paths.cache_dir}"
+
+
+@dataclass
+class MovieLensConfig(LoggedDatasetConfig):
+    """MovieLens 100K (u.data), 1M/10M (ratings.dat) or latest (ratings.csv), told apart by the files."""
+
+
+@dataclass
+class RetailRocketConfig(LoggedDatasetConfig):
+    """RetailRocket events.csv (+ item_properties_part*.csv for categories when present)."""
+
+    events_file: str = "events.csv"
+
+
+@dataclass
+class TaobaoConfig(LoggedDatasetConfig):
+    """Taobao UserBehavior.csv: user, item, category, behavior, timestamp; no header."""
+
+    events_file: str = "UserBehavior.csv"
+
+
+@dataclass
+class Rees46Config(LoggedDatasetConfig):
+    """REES46 multi-category store: one or more monthly CSVs (event_time, event_type, product_id, ...)."""
+
+    files: str = "*.csv"  # glob under path
+
+
+@dataclass
+class AmazonReviewsConfig(LoggedDatasetConfig):
+    """Amazon reviews as JSON lines (reviewerID, asin, overall, reviewText, summary, unixReviewTime)."""
+
+    reviews_file: str = MISSING  # file name (or glob) under path, .json / .jsonl, optionally .gz
+    metadata_file: Optional[str] = None  # JSON lines with asin, title, description, category
+
+
+@dataclass
+class CsvDatasetConfig(LoggedDatasetConfig):
+    """Bring your own log: any CSV or parquet, mapped onto the schema by column names."""
+
+    interactions_file: str = MISSING  # under path; .csv, .tsv or .parquet
+    items_file: Optional[str] = None  # optional item table under path
+    separator: str = ","
+    # schema field -> your column: user_id and item_id required; timestamp, event, rating, text optional
+    columns: dict[str, str] = field(default_factory=dict)
+    item_columns: dict[str, str] = field(default_factory=dict)  # item_id, title, category, ... -> your column
+    default_event: str = "click"  # the event of every row when there is no event column
+    timestamp_unit: str = "s"  # s | ms | us | datetime (a date-time string parsed by polars)
+
+
+DATASET_SCHEMAS: dict[str, Any] = {
+    "synthetic": SyntheticDatasetConfig,
+    "movielens": MovieLensConfig,
+    "retailrocket": RetailRocketConfig,
+    "taobao": TaobaoConfig,
+    "rees46": Rees46Config,
+    "amazon_reviews": AmazonReviewsConfig,
+    "csv": CsvDatasetConfig,
+}

@@ -15,7 +15,8 @@ import numpy as np
 import polars as pl
 import torch
 
-from rlrec.data.schema import EVENT_DTYPE, INTERACTIONS_SCHEMA, ITEMS_SCHEMA, RecDataset
+from rlrec.data.schema import EVENT_DTYPE, INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE, RecDataset
+from rlrec.data.stats import dataset_stats
 
 # topic name -> (category label, words a description of such an item uses)
 TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -111,8 +112,17 @@ def generate_synthetic(
         }
     ).cast({**INTERACTIONS_SCHEMA, "event": EVENT_DTYPE})
 
-    users = torch.from_numpy(rng.permutation(n_users))
+    # Held-out users' logged histories are their "test" split: they are never trained on.
+    users = rng.permutation(n_users)
     n_eval = int(n_users * eval_fraction)
+    eval_users, train_users = np.sort(users[:n_eval]), np.sort(users[n_eval:])
+    is_eval = np.zeros(n_users, dtype=bool)
+    is_eval[eval_users] = True
+    interactions = interactions.with_columns(
+        pl.Series("split", np.where(is_eval[interactions["user_id"].to_numpy()], "test", "train")).cast(
+            SPLIT_DTYPE
+        )
+    )
     config = dict(
         n_users=n_users,
         n_items=n_items,
@@ -127,8 +137,9 @@ def generate_synthetic(
         name=name,
         interactions=interactions,
         items=items,
-        train_users=users[n_eval:].sort().values,
-        eval_users=users[:n_eval].sort().values,
+        n_users=n_users,
+        train_users=torch.from_numpy(train_users),
+        eval_users=torch.from_numpy(eval_users),
         cache_key=cache_key[:16],
         world=SyntheticWorld(
             user_interests=torch.from_numpy(user_interests),
@@ -136,6 +147,7 @@ def generate_synthetic(
             item_quality=torch.from_numpy(item_quality),
             topic_names=topic_names,
         ),
+        stats=dataset_stats(name, interactions, n_users, n_items, steps=[]),
     )
     dataset.validate()
     return dataset

@@ -1,0 +1,212 @@
+"""Raw files → cleaned, split dataset with dense ids, cached as parquet; and ``rlrec data prepare``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from rlrec.data.cache import cache_key, entry_path, read_entry, write_entry
+from rlrec.data.item_text import template_expr
+from rlrec.data.preprocess import clean
+from rlrec.data.readers import reader_for
+from rlrec.data.schema import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE, RecDataset
+from rlrec.data.split import assign_splits
+from rlrec.data.stats import dataset_stats, format_stats
+
+log = logging.getLogger(__name__)
+
+
+def prepare_dataset(
+    name: str,
+    format: str,
+    path: str,
+    event_map: dict[str, str | None],
+    preprocess: dict[str, Any],
+    split: dict[str, Any],
+    cache_dir: str,
+    text_template: str = "{title}",
+    **reader_options: Any,
+) -> RecDataset:
+    """Read ``path`` with the ``format`` reader, clean, give dense ids, split, cache; or read the cache."""
+    event_map, preprocess, split, reader_options = (
+        _plain(value) for value in (event_map, preprocess, split, reader_options)
+    )
+    read = reader_for(format)
+    folder = Path(path).expanduser()
+    files = _raw_files(format, folder, reader_options)
+    config = {
+        "format": format,
+        "reader": reader_options,
+        "event_map": event_map,
+        "text_template": text_template,
+        "preprocess": preprocess,
+        # Only the random user split depends on the seed; the others are the same for every run seed.
+        "split": split
+        if split["method"] == "random_users"
+        else {k: v for k, v in split.items() if k != "seed"},
+    }
+    key = cache_key(files, config) if files is not None else None
+    entry = entry_path(cache_dir, name, key) if key is not None else None
+    cached = read_entry(entry) if entry is not None else None
+    if cached is not None:
+        log.info(f"dataset {name}: read from cache {entry}")
+        return _to_dataset(name, cached, key, entry, from_cache=True)
+
+    log.info(f"dataset {name}: reading {format} files in {folder}")
+    raw = read(folder, **reader_options)
+    key = key or cache_key(raw.files, config)
+    entry = entry_path(cache_dir, name, key)
+    cleaner = clean(raw.interactions, event_map, preprocess)
+    frame = cleaner.frame
+
+    # Dense ids in raw-key order; the maps keep the raw keys (as strings) for going back.
+    frame = frame.with_columns(
+        (pl.col("user_key").rank("dense") - 1).cast(pl.UInt32).alias("user_id"),
+        (pl.col("item_key").rank("dense") - 1).cast(pl.UInt32).alias("item_id"),
+    )
+    user_map = _id_map(frame, "user")
+    item_map = _id_map(frame, "item")
+    n_users = user_map.height
+    frame = assign_splits(frame.sort("user_id", "timestamp", "row"), split, n_users)
+    interactions = frame.select(*INTERACTIONS_SCHEMA, "split")
+    items = _items(frame, raw.items, text_template)
+    users = None
+    if raw.users is not None:
+        users = user_map.join(
+            raw.users.with_columns(pl.col("user_key").cast(pl.String)),
+            left_on="key",
+            right_on="user_key",
+            how="inner",
+        ).sort("user_id")
+
+    stats = dataset_stats(name, interactions, n_users, items.height, cleaner.report())
+    stats["source"] = str(folder)
+    tables = {
+        "interactions": interactions,
+        "items": items,
+        "user_map": user_map,
+        "item_map": item_map,
+        "users": users,
+    }
+    write_entry(entry, tables, stats, config)
+    log.info(f"dataset {name}: cached in {entry}")
+    return _to_dataset(name, {**tables, "stats": stats}, key, entry, from_cache=False)
+
+
+def _plain(value: Any) -> Any:
+    return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+
+
+def _raw_files(format_name: str, folder: Path, options: dict[str, Any]) -> list[Path] | None:
+    """The raw files a format reads, found without parsing them (for a cache lookup before any read)."""
+    from rlrec.data.readers.raw import glob_files
+
+    if not folder.is_dir():
+        return None  # the reader raises the error naming the format
+    if format_name == "movielens":
+        names = [n for n in ("ratings.csv", "movies.csv", "tags.csv", "ratings.dat", "movies.dat", "tags.dat",
+                             "users.dat", "u.data", "u.item", "u.genre", "u.user") if (folder / n).is_file()]  # fmt: skip
+        return [folder / n for n in names] or None
+    if format_name in ("retailrocket", "taobao"):
+        file = folder / options["events_file"]
+        extra = sorted(folder.glob("item_properties_part*.csv")) if format_name == "retailrocket" else []
+        return [file, *extra] if file.is_file() else None
+    patterns = {
+        "rees46": ["files"],
+        "amazon_reviews": ["reviews_file", "metadata_file"],
+        "csv": ["interactions_file", "items_file"],
+    }[format_name]
+    try:
+        return [
+            f
+            for key in patterns
+            if options.get(key)
+            for f in glob_files(format_name, folder, options[key], key)
+        ]
+    except FileNotFoundError:
+        return None
+
+
+def _id_map(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
+    return (
+        frame.select(pl.col(f"{kind}_id"), pl.col(f"{kind}_key").cast(pl.String).alias("key"))
+        .unique(f"{kind}_id")
+        .sort(f"{kind}_id")
+    )
+
+
+def _items(frame: pl.DataFrame, raw_items: pl.DataFrame | None, template: str) -> pl.DataFrame:
+    """One row per item id: the reader's item columns (title falls back to the raw key) and the text."""
+    keys = frame.select("item_id", "item_key").unique("item_id").sort("item_id")
+    if raw_items is not None:
+        raw_items = raw_items.with_columns(pl.col("item_key").cast(keys.schema["item_key"], strict=False))
+        keys = keys.join(
+            raw_items.unique("item_key", keep="first", maintain_order=True), on="item_key", how="left"
+        )
+        keys = keys.sort("item_id")
+    for column in ("title", "category"):
+        if column not in keys.columns:
+            keys = keys.with_columns(pl.lit(None, pl.String).alias(column))
+    keys = keys.with_columns(
+        pl.coalesce(pl.col("title").cast(pl.String), pl.col("item_key").cast(pl.String)).alias("title")
+    )
+    extra = [column for column in keys.columns if column not in (*ITEMS_SCHEMA, "item_key")]
+    keys = keys.with_columns(template_expr(template, [*ITEMS_SCHEMA, *extra]).alias("text"))
+    return keys.select(*ITEMS_SCHEMA, *extra).cast(ITEMS_SCHEMA)
+
+
+def _to_dataset(name: str, tables: dict[str, Any], key: str, entry: Path, from_cache: bool) -> RecDataset:
+    interactions = tables["interactions"].cast({**INTERACTIONS_SCHEMA, "split": SPLIT_DTYPE})
+    stats = tables["stats"]
+    users_in = {
+        split: torch.tensor(
+            interactions.filter(pl.col("split") == split)["user_id"].unique().sort().to_list(),
+            dtype=torch.long,
+        )
+        for split in ("train", "test")
+    }
+    dataset = RecDataset(
+        name=name,
+        interactions=interactions,
+        items=tables["items"].cast(ITEMS_SCHEMA),
+        n_users=stats["users"],
+        train_users=users_in["train"],
+        eval_users=users_in["test"],
+        cache_key=key,
+        stats=stats,
+        users=tables.get("users"),
+        cache_entry=entry,
+        from_cache=from_cache,
+    )
+    dataset.validate()
+    return dataset
+
+
+def main(args: list[str]) -> int:
+    """``rlrec data prepare [overrides]``: load (or read from the cache) and print the statistics."""
+    from hydra.utils import instantiate
+
+    from rlrec.runtime.compose import compose_or_exit
+
+    if not args or args[0] != "prepare":
+        print("usage: rlrec data prepare dataset=<name> dataset.path=<dir> [overrides]", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
+    cfg = compose_or_exit("data prepare", args[1:])
+    try:
+        dataset = instantiate(cfg.dataset)
+    except Exception as error:  # noqa: BLE001 - one line naming what failed, not a Hydra traceback
+        cause = error.__cause__ if error.__cause__ is not None else error
+        print(f"rlrec data prepare: {cause}", file=sys.stderr)
+        return 1
+    print(format_stats(dataset.stats))
+    if dataset.cache_entry is not None:
+        how = "read from the cache" if dataset.from_cache else "prepared and written to the cache"
+        print(f"\n{how}: {dataset.cache_entry} (statistics in stats.json)")
+    return 0

@@ -1,0 +1,199 @@
+"""Cleaning a raw log, one counted step at a time.
+
+Every step records the rows it removed (``Step``) and logs it; a step that empties the dataset
+fails naming itself and its config key. Order: invalid rows (null ids, unparsable timestamps,
+unknown or ignored events) → de-duplication → rating threshold → sessions → iterative k-core →
+min/max history → time order.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import polars as pl
+
+from rlrec.data.schema import EVENT_DTYPE, EVENTS
+
+log = logging.getLogger(__name__)
+
+DEDUPE_MODES = ("none", "exact", "first")
+
+
+@dataclass
+class Step:
+    """One preprocessing step's account: what it did and how many rows it took out."""
+
+    step: str
+    removed: int
+    remaining: int
+    detail: str = ""
+
+
+class DatasetEmptiedError(ValueError):
+    """A filter removed every row."""
+
+
+class Cleaner:
+    """Applies steps to a frame and keeps their account (``steps``)."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+        self.steps: list[Step] = []
+
+    def apply(self, step: str, frame: pl.DataFrame, key: str | None = None, detail: str = "") -> None:
+        removed = self.frame.height - frame.height
+        self.steps.append(Step(step, removed, frame.height, detail))
+        log.info(
+            f"{step}: removed {removed:,} rows, {frame.height:,} left" + (f" ({detail})" if detail else "")
+        )
+        if frame.height == 0 and self.frame.height > 0:
+            setting = f" ({key})" if key else ""
+            raise DatasetEmptiedError(
+                f"preprocessing step '{step}'{setting} removed every remaining row ({removed:,}); "
+                "loosen it in the dataset config"
+            )
+        self.frame = frame
+
+    def report(self) -> list[dict[str, Any]]:
+        return [asdict(step) for step in self.steps]
+
+
+def clean(raw: pl.DataFrame, event_map: dict[str, str | None], preprocess: dict[str, Any]) -> Cleaner:
+    """Run every configured step over a raw frame (RAW_COLUMNS); the result is in ``.frame``."""
+    _check_settings(event_map, preprocess)
+    cleaner = Cleaner(raw.with_row_index("row"))  # the file order breaks timestamp ties
+    frame = cleaner.frame
+
+    cleaner.apply(
+        "drop null ids", frame.filter(pl.col("user_key").is_not_null() & pl.col("item_key").is_not_null())
+    )
+    cleaner.apply("drop unparsable timestamps", cleaner.frame.filter(pl.col("timestamp").is_not_null()))
+    _map_events(cleaner, event_map)
+
+    dedupe = preprocess["dedupe"]
+    if dedupe == "exact":
+        keys = ["user_key", "item_key", "event", "timestamp"]
+        cleaner.apply(
+            "de-duplicate", cleaner.frame.unique(keys, keep="first", maintain_order=True), "preprocess.dedupe"
+        )
+    elif dedupe == "first":
+        keys = ["user_key", "item_key", "event"]
+        first = cleaner.frame.sort("timestamp", "row").unique(keys, keep="first").sort("row")
+        cleaner.apply("de-duplicate", first, "preprocess.dedupe", "first per user, item, event")
+
+    threshold = preprocess["rating_threshold"]
+    if threshold is not None:
+        kept = cleaner.frame.filter(pl.col("rating").is_null() | (pl.col("rating") >= threshold))
+        cleaner.apply("rating threshold", kept, "preprocess.rating_threshold", f"rating >= {threshold}")
+
+    if preprocess["session_gap"] is not None:
+        _split_sessions(cleaner, preprocess["session_gap"])
+
+    _k_core(cleaner, preprocess["min_user_interactions"], preprocess["min_item_interactions"])
+
+    user_length = pl.len().over("user_key")
+    cleaner.apply(
+        "min history",
+        cleaner.frame.filter(user_length >= preprocess["min_history"]),
+        "preprocess.min_history",
+        f">= {preprocess['min_history']} interactions per user",
+    )
+    cleaner.frame = cleaner.frame.sort("user_key", "timestamp", "row")
+    if preprocess["max_history"] is not None:
+        newest_first = pl.int_range(pl.len()).reverse().over("user_key")
+        cleaner.apply(
+            "max history",
+            cleaner.frame.filter(newest_first < preprocess["max_history"]),
+            "preprocess.max_history",
+            f"keep the newest {preprocess['max_history']} per user",
+        )
+    cleaner.apply("time order", cleaner.frame, detail="sorted by user, timestamp, file order")
+    return cleaner
+
+
+def _check_settings(event_map: dict[str, str | None], preprocess: dict[str, Any]) -> None:
+    bad = {raw: event for raw, event in event_map.items() if event is not None and event not in EVENTS}
+    if bad:
+        raise ValueError(f"dataset.event_map maps {bad} to unknown events; expected one of {EVENTS} or null")
+    if not event_map:
+        raise ValueError(
+            "dataset.event_map is empty: map the raw event names to view|click|cart|purchase|rate"
+        )
+    if preprocess["dedupe"] not in DEDUPE_MODES:
+        raise ValueError(
+            f"dataset.preprocess.dedupe must be one of {DEDUPE_MODES}, got {preprocess['dedupe']!r}"
+        )
+    for key in (
+        "min_user_interactions",
+        "min_item_interactions",
+        "min_history",
+        "max_history",
+        "session_gap",
+    ):
+        value = preprocess[key]
+        if value is not None and value < (0 if key == "session_gap" else 1):
+            raise ValueError(f"dataset.preprocess.{key} must be positive, got {value}")
+
+
+def _map_events(cleaner: Cleaner, event_map: dict[str, str | None]) -> None:
+    """Unknown raw events and events mapped to null are dropped, each counted by name."""
+    frame = cleaner.frame
+    counts = dict(frame.group_by("event").len().iter_rows())
+    unknown = {event: n for event, n in counts.items() if event not in event_map}
+    ignored = {event: n for event, n in counts.items() if event in event_map and event_map[event] is None}
+    cleaner.apply(
+        "drop unknown event types",
+        frame.filter(pl.col("event").is_in(list(event_map))),  # a null event is unknown too
+        "dataset.event_map",
+        ", ".join(
+            f"{event if event is not None else 'null'}: {n:,}"
+            for event, n in sorted(unknown.items(), key=str)
+        ),
+    )
+    kept = [event for event, mapped in event_map.items() if mapped is not None]
+    cleaner.apply(
+        "drop ignored event types",
+        cleaner.frame.filter(pl.col("event").is_in(kept)),
+        "dataset.event_map",
+        ", ".join(f"{event}: {n:,}" for event, n in sorted(ignored.items())),
+    )
+    mapping = {raw: mapped for raw, mapped in event_map.items() if mapped is not None}
+    cleaner.frame = cleaner.frame.with_columns(
+        pl.col("event").replace_strict(mapping, return_dtype=pl.String).cast(EVENT_DTYPE)
+    )
+
+
+def _split_sessions(cleaner: Cleaner, gap: int) -> None:
+    """A pause longer than ``gap`` seconds starts a new session; each session becomes a user
+    (raw key ``"<user>#<n>"``), as session-based logs such as RetailRocket are used in SQN."""
+    frame = cleaner.frame.sort("user_key", "timestamp", "row")
+    new_session = (pl.col("timestamp").diff().over("user_key") > gap).fill_null(False)
+    frame = frame.with_columns(
+        pl.format("{}#{}", pl.col("user_key"), new_session.cum_sum().over("user_key")).alias("user_key")
+    ).sort("row")
+    users_before = cleaner.frame["user_key"].n_unique()
+    cleaner.apply(
+        "sessions",
+        frame,
+        "preprocess.session_gap",
+        f"{users_before:,} users -> {frame['user_key'].n_unique():,} sessions (gap {gap} s)",
+    )
+
+
+def _k_core(cleaner: Cleaner, min_user: int, min_item: int) -> None:
+    """Iterative k-core: drop users and items below their minimum until both minima hold."""
+    frame, rounds = cleaner.frame, 0
+    while True:
+        kept = frame.filter((pl.len().over("user_key") >= min_user) & (pl.len().over("item_key") >= min_item))
+        rounds += 1
+        if kept.height == frame.height:
+            break
+        frame = kept
+    cleaner.apply(
+        "k-core",
+        frame,
+        "preprocess.min_user_interactions / min_item_interactions",
+        f"users >= {min_user}, items >= {min_item}, {rounds} rounds",
+    )
