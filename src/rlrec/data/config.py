@@ -106,15 +106,36 @@ class AmazonReviewsConfig(LoggedDatasetConfig):
 
 
 @dataclass
+class CsvColumns:
+    """Schema field -> the column of your interactions file that holds it (null: your file has none)."""
+
+    user_id: str = MISSING
+    item_id: str = MISSING
+    timestamp: Optional[str] = None  # without one, the file's row order is the time order
+    event: Optional[str] = None  # without one, every row is dataset.default_event
+    rating: Optional[str] = None
+    text: Optional[str] = None
+
+
+@dataclass
+class CsvItemColumns:
+    """Item field -> the column of your items file; ``extra`` columns keep their names for the template."""
+
+    item_id: str = "item_id"
+    title: Optional[str] = None
+    category: Optional[str] = None
+    extra: list[str] = field(default_factory=list)
+
+
+@dataclass
 class CsvDatasetConfig(LoggedDatasetConfig):
     """Bring your own log: any CSV or parquet, mapped onto the schema by column names."""
 
     interactions_file: str = MISSING  # under path; .csv, .tsv or .parquet
     items_file: Optional[str] = None  # optional item table under path
     separator: str = ","
-    # schema field -> your column: user_id and item_id required; timestamp, event, rating, text optional
-    columns: dict[str, str] = field(default_factory=dict)
-    item_columns: dict[str, str] = field(default_factory=dict)  # item_id, title, category, ... -> your column
+    columns: CsvColumns = field(default_factory=CsvColumns)
+    item_columns: CsvItemColumns = field(default_factory=CsvItemColumns)
     default_event: str = "click"  # the event of every row when there is no event column
     timestamp_unit: str = "s"  # s | ms | us | datetime (a date-time string parsed by polars)
 

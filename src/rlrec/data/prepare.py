@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import Container, OmegaConf
 
 from rlrec.data.cache import cache_key, entry_path, read_entry, write_entry
 from rlrec.data.item_text import template_expr
@@ -100,7 +100,12 @@ def prepare_dataset(
 
 
 def _plain(value: Any) -> Any:
-    return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+    """Config nodes (at any depth) as plain dicts and lists, for hashing and for the readers."""
+    if isinstance(value, Container):
+        return OmegaConf.to_container(value, resolve=True)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def _raw_files(format_name: str, folder: Path, options: dict[str, Any]) -> list[Path] | None:

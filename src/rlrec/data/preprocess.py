@@ -149,7 +149,7 @@ def _map_events(cleaner: Cleaner, event_map: dict[str, str | None]) -> None:
         "dataset.event_map",
         ", ".join(
             f"{event if event is not None else 'null'}: {n:,}"
-            for event, n in sorted(unknown.items(), key=str)
+            for event, n in sorted(unknown.items(), key=lambda kv: str(kv[0]))
         ),
     )
     kept = [event for event, mapped in event_map.items() if mapped is not None]

@@ -19,7 +19,16 @@ REVIEW_FIELDS = ("reviewerID", "asin", "overall", "unixReviewTime")
 
 def read_amazon_reviews(path: str | Path, reviews_file: str, metadata_file: str | None = None) -> RawData:
     folder = Path(path).expanduser()
-    files = glob_files("amazon_reviews", folder, reviews_file, "reviews_file")
+    meta_files = glob_files("amazon_reviews", folder, metadata_file, "metadata_file") if metadata_file else []
+    # The reviews glob may match the metadata file too (e.g. "*.json*"): that one is metadata.
+    files = [
+        f for f in glob_files("amazon_reviews", folder, reviews_file, "reviews_file") if f not in meta_files
+    ]
+    if not files:
+        raise FileNotFoundError(
+            f"dataset.format=amazon_reviews: dataset.reviews_file={reviews_file!r} matches only the metadata "
+            f"file in {folder}"
+        )
     reviews = pl.concat([_read_reviews(file) for file in files])
     interactions = reviews.select(
         pl.col("reviewerID").alias("user_key"),
@@ -34,8 +43,7 @@ def read_amazon_reviews(path: str | Path, reviews_file: str, metadata_file: str 
     items = interactions.select(pl.col("item_key").unique().sort()).with_columns(
         pl.col("item_key").alias("title"), pl.lit(None, pl.String).alias("category")
     )
-    if metadata_file is not None:
-        meta_files = glob_files("amazon_reviews", folder, metadata_file, "metadata_file")
+    if meta_files:
         metadata = pl.concat([_read_metadata(file) for file in meta_files]).unique("item_key", keep="first")
         items = (
             items.select("item_key")

@@ -1,8 +1,10 @@
 """Bring your own log: any CSV/TSV/parquet, mapped onto the schema by ``dataset.columns``.
 
 ``columns`` maps schema fields to your column names (``user_id`` and ``item_id`` required;
-``timestamp``, ``event``, ``rating``, ``text`` optional). Without an event column every row gets
-``default_event``; without a timestamp column the file's row order is the time order.
+``timestamp``, ``event``, ``rating``, ``text`` optional, null when your file has none). Without an
+event column every row gets ``default_event``; without a timestamp column the file's row order is
+the time order. ``item_columns`` does the same for an optional item table, whose ``extra`` columns
+keep their names so the text template can use them.
 """
 
 from __future__ import annotations
@@ -20,21 +22,18 @@ TIMESTAMP_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000}
 def read_custom(
     path: str | Path,
     interactions_file: str,
-    columns: dict[str, str],
+    columns: dict[str, str | None],
     items_file: str | None = None,
-    item_columns: dict[str, str] | None = None,
+    item_columns: dict | None = None,
     separator: str = ",",
     default_event: str = "click",
     timestamp_unit: str = "s",
 ) -> RawData:
     folder = Path(path).expanduser()
-    columns, item_columns = dict(columns), dict(item_columns or {})
-    unknown = sorted(set(columns) - set(INTERACTION_FIELDS))
-    if unknown or not {"user_id", "item_id"} <= set(columns):
-        raise ValueError(
-            f"dataset.columns must map user_id and item_id (and optionally timestamp, event, rating, text) "
-            f"to your column names; got {columns}" + (f" with unknown fields {unknown}" if unknown else "")
-        )
+    columns = {field: column for field, column in columns.items() if column is not None}
+    item_columns = dict(item_columns or {})
+    if not {"user_id", "item_id"} <= set(columns):
+        raise ValueError(f"dataset.columns must name your user_id and item_id columns; got {columns}")
     if timestamp_unit not in (*TIMESTAMP_UNITS, "datetime"):
         raise ValueError(f"dataset.timestamp_unit must be s, ms, us or datetime, got {timestamp_unit!r}")
     (file,) = require_files("csv", folder, (interactions_file,))
@@ -63,20 +62,15 @@ def read_custom(
     files, items = [file], None
     if items_file is not None:
         (item_path,) = require_files("csv", folder, (items_file,))
-        if "item_id" not in item_columns:
-            raise ValueError(
-                f"dataset.item_columns must map item_id to a column of {items_file}; got {item_columns}"
-            )
-        table = _read_table(item_path, tuple(item_columns.values()), separator)
+        extra = list(item_columns.pop("extra", None) or [])
+        named = {field: column for field, column in item_columns.items() if column is not None}
+        table = _read_table(item_path, (*named.values(), *extra), separator)
         items = table.select(
-            pl.col(item_columns["item_id"])
+            pl.col(named.pop("item_id"))
             .cast(interactions.schema["item_key"], strict=False)
             .alias("item_key"),
-            *[
-                pl.col(source).cast(pl.String).alias(field)
-                for field, source in item_columns.items()
-                if field != "item_id"
-            ],
+            *[pl.col(column).cast(pl.String).alias(field) for field, column in named.items()],
+            *[pl.col(column).cast(pl.String) for column in extra],
         )
         files.append(item_path)
     return RawData(raw_frame(interactions), items, None, files)

@@ -106,30 +106,29 @@ def read_rees46(path: str | Path, files: str = "*.csv") -> RawData:
             .alias("timestamp"),
             pl.col("event_type").alias("event"),
             pl.coalesce(pl.col("category_code"), pl.col("category_id")).alias("category"),
+            pl.col("category_code"),
             pl.col("brand"),
             pl.col("price"),
         )
         .collect()
     )
+    # An item's latest known category, brand and price; its title is "<brand> <category words>".
+    title = pl.concat_str(
+        [pl.col("brand"), pl.col("category_code").str.replace_all(".", " ", literal=True)],
+        separator=" ",
+        ignore_nulls=True,
+    )
     items = (
         log.sort("timestamp", nulls_last=False)
         .group_by("item_key")
-        .agg(pl.col("category", "brand", "price").drop_nulls().last())
+        .agg(pl.col("category", "category_code", "brand", "price").drop_nulls().last())
         .sort("item_key")
         .with_columns(
-            pl.concat_str(
-                [pl.col("brand").fill_null(""), pl.col("category").str.replace_all(".", " ", literal=True)],
-                separator=" ",
-                ignore_nulls=True,
-            )
-            .str.strip_chars()
-            .alias("title")
-        )
-        .with_columns(
-            pl.when(pl.col("title") == "")
+            pl.when(title.fill_null("") == "")
             .then(pl.format("Product {}", pl.col("item_key")))
-            .otherwise(pl.col("title"))
+            .otherwise(title)
             .alias("title")
         )
+        .drop("category_code")
     )
     return RawData(raw_frame(log), items, None, paths)
