@@ -34,7 +34,9 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 
 bench: install
+	$(BIN)/pip install -e '.[dev,bench]'
 	$(BIN)/python bench/bench_env_step.py
+	$(BIN)/python bench/bench_data_prepare.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

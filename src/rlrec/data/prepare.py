@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from omegaconf import Container, OmegaConf
 
 from rlrec.data.cache import cache_key, entry_path, read_entry, write_entry
 from rlrec.data.item_text import template_expr
-from rlrec.data.preprocess import clean
+from rlrec.data.preprocess import clean, dense_ids
 from rlrec.data.readers import reader_for
 from rlrec.data.schema import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE, RecDataset
 from rlrec.data.split import assign_splits
@@ -38,6 +39,12 @@ def prepare_dataset(
         _plain(value) for value in (event_map, preprocess, split, reader_options)
     )
     read = reader_for(format)
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(read).parameters.items()
+        if name != "path" and parameter.default is not inspect.Parameter.empty
+    }
+    reader_options = {**defaults, **reader_options}  # the same key whether options come from a config or not
     folder = Path(path).expanduser()
     files = _raw_files(format, folder, reader_options)
     config = {
@@ -66,14 +73,11 @@ def prepare_dataset(
     frame = cleaner.frame
 
     # Dense ids in raw-key order; the maps keep the raw keys (as strings) for going back.
-    frame = frame.with_columns(
-        (pl.col("user_key").rank("dense") - 1).cast(pl.UInt32).alias("user_id"),
-        (pl.col("item_key").rank("dense") - 1).cast(pl.UInt32).alias("item_id"),
-    )
+    frame = dense_ids(frame)
     user_map = _id_map(frame, "user")
     item_map = _id_map(frame, "item")
     n_users = user_map.height
-    frame = assign_splits(frame.sort("user_id", "timestamp", "row"), split, n_users)
+    frame = assign_splits(frame, split, n_users)  # already sorted by user, timestamp, file order
     interactions = frame.select(*INTERACTIONS_SCHEMA, "split")
     items = _items(frame, raw.items, text_template)
     users = None

@@ -12,6 +12,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from rlrec.data.schema import EVENT_DTYPE, EVENTS
@@ -72,15 +73,17 @@ def clean(raw: pl.DataFrame, event_map: dict[str, str | None], preprocess: dict[
     cleaner.apply("drop unparsable timestamps", cleaner.frame.filter(pl.col("timestamp").is_not_null()))
     _map_events(cleaner, event_map)
 
+    # Dense integer codes in raw-key order: the steps below count and sort integers, not raw keys.
+    # Sorted once here; every later step filters, which keeps the order.
+    ordered = cleaner.frame.sort("user_key", "timestamp", "row").with_columns(_code("item_key"))
+    cleaner.apply("time order", _with_user_code(ordered), detail="sorted by user, timestamp, file order")
+
     dedupe = preprocess["dedupe"]
     if dedupe == "exact":
-        keys = ["user_key", "item_key", "event", "timestamp"]
-        cleaner.apply(
-            "de-duplicate", cleaner.frame.unique(keys, keep="first", maintain_order=True), "preprocess.dedupe"
-        )
+        cleaner.apply("de-duplicate", _drop_exact_duplicates(cleaner.frame), "preprocess.dedupe")
     elif dedupe == "first":
-        keys = ["user_key", "item_key", "event"]
-        first = cleaner.frame.sort("timestamp", "row").unique(keys, keep="first").sort("row")
+        keys = ["user_code", "item_code", "event"]
+        first = cleaner.frame.unique(keys, keep="first", maintain_order=True)  # time-ordered: first in time
         cleaner.apply("de-duplicate", first, "preprocess.dedupe", "first per user, item, event")
 
     threshold = preprocess["rating_threshold"]
@@ -93,24 +96,58 @@ def clean(raw: pl.DataFrame, event_map: dict[str, str | None], preprocess: dict[
 
     _k_core(cleaner, preprocess["min_user_interactions"], preprocess["min_item_interactions"])
 
-    user_length = pl.len().over("user_key")
+    users = cleaner.frame["user_code"].to_numpy()
+    long_enough = np.bincount(users)[users] >= preprocess["min_history"]
     cleaner.apply(
         "min history",
-        cleaner.frame.filter(user_length >= preprocess["min_history"]),
+        cleaner.frame.filter(pl.Series(long_enough)),
         "preprocess.min_history",
         f">= {preprocess['min_history']} interactions per user",
     )
-    cleaner.frame = cleaner.frame.sort("user_key", "timestamp", "row")
     if preprocess["max_history"] is not None:
-        newest_first = pl.int_range(pl.len()).reverse().over("user_key")
+        newest_first = pl.int_range(pl.len()).reverse().over("user_code")
         cleaner.apply(
             "max history",
             cleaner.frame.filter(newest_first < preprocess["max_history"]),
             "preprocess.max_history",
             f"keep the newest {preprocess['max_history']} per user",
         )
-    cleaner.apply("time order", cleaner.frame, detail="sorted by user, timestamp, file order")
     return cleaner
+
+
+def dense_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """``user_id`` and ``item_id`` 0..n-1 in raw-key order, from the codes of the rows that are left."""
+    columns = []
+    for kind in ("user", "item"):
+        codes = frame[f"{kind}_code"].to_numpy()
+        present = np.bincount(codes) > 0
+        new_id = np.cumsum(present, dtype=np.int64) - 1  # code -> rank among the codes still present
+        columns.append(pl.Series(f"{kind}_id", new_id[codes], dtype=pl.UInt32))
+    return frame.with_columns(columns)
+
+
+def _with_user_code(frame: pl.DataFrame) -> pl.DataFrame:
+    """user_code from a frame sorted by user_key: a running count of key changes, O(n)."""
+    changed = (pl.col("user_key") != pl.col("user_key").shift(1)).fill_null(False)
+    return frame.with_columns(changed.cum_sum().cast(pl.UInt32).alias("user_code"))
+
+
+def _code(key: str) -> pl.Expr:
+    return (pl.col(key).rank("dense") - 1).cast(pl.UInt32).alias(key.replace("_key", "_code"))
+
+
+def _drop_exact_duplicates(frame: pl.DataFrame) -> pl.DataFrame:
+    """Keep the first (in file order) of rows with the same user, item, event and timestamp.
+
+    In a time-ordered frame duplicates share a (user, timestamp) run, so only rows in runs longer
+    than one are compared, exactly; the rest pass untouched."""
+    same_as_previous = (pl.col("user_code") == pl.col("user_code").shift(1)) & (
+        pl.col("timestamp") == pl.col("timestamp").shift(1)
+    )
+    in_run = same_as_previous.fill_null(False) | same_as_previous.shift(-1).fill_null(False)
+    runs = frame.filter(in_run)
+    duplicates = runs.filter(~pl.struct("user_code", "item_code", "event", "timestamp").is_first_distinct())
+    return frame.filter(~pl.col("row").is_in(duplicates["row"].implode())) if duplicates.height else frame
 
 
 def _check_settings(event_map: dict[str, str | None], preprocess: dict[str, Any]) -> None:
@@ -168,11 +205,12 @@ def _map_events(cleaner: Cleaner, event_map: dict[str, str | None]) -> None:
 def _split_sessions(cleaner: Cleaner, gap: int) -> None:
     """A pause longer than ``gap`` seconds starts a new session; each session becomes a user
     (raw key ``"<user>#<n>"``), as session-based logs such as RetailRocket are used in SQN."""
-    frame = cleaner.frame.sort("user_key", "timestamp", "row")
-    new_session = (pl.col("timestamp").diff().over("user_key") > gap).fill_null(False)
+    frame = cleaner.frame
+    new_session = (pl.col("timestamp").diff().over("user_code") > gap).fill_null(False)
     frame = frame.with_columns(
-        pl.format("{}#{}", pl.col("user_key"), new_session.cum_sum().over("user_key")).alias("user_key")
-    ).sort("row")
+        pl.format("{}#{}", pl.col("user_key"), new_session.cum_sum().over("user_code")).alias("user_key")
+    )
+    frame = _with_user_code(frame.sort("user_key", "timestamp", "row"))  # "<user>#<n>" keys sort anew
     users_before = cleaner.frame["user_key"].n_unique()
     cleaner.apply(
         "sessions",
@@ -184,16 +222,19 @@ def _split_sessions(cleaner: Cleaner, gap: int) -> None:
 
 def _k_core(cleaner: Cleaner, min_user: int, min_item: int) -> None:
     """Iterative k-core: drop users and items below their minimum until both minima hold."""
-    frame, rounds = cleaner.frame, 0
+    users, items = cleaner.frame["user_code"].to_numpy(), cleaner.frame["item_code"].to_numpy()
+    keep, rounds = np.ones(len(users), dtype=bool), 0
     while True:
-        kept = frame.filter((pl.len().over("user_key") >= min_user) & (pl.len().over("item_key") >= min_item))
         rounds += 1
-        if kept.height == frame.height:
+        user_count = np.bincount(users[keep], minlength=len(users) and int(users.max()) + 1)
+        item_count = np.bincount(items[keep], minlength=len(items) and int(items.max()) + 1)
+        kept = keep & (user_count[users] >= min_user) & (item_count[items] >= min_item)
+        if kept.sum() == keep.sum():
             break
-        frame = kept
+        keep = kept
     cleaner.apply(
         "k-core",
-        frame,
+        cleaner.frame.filter(pl.Series(keep)),
         "preprocess.min_user_interactions / min_item_interactions",
         f"users >= {min_user}, items >= {min_item}, {rounds} rounds",
     )

@@ -30,8 +30,13 @@ def assign_splits(frame: pl.DataFrame, split: dict[str, Any], n_users: int) -> p
             f"dataset.split.valid_fraction={valid} and test_fraction={test} must be in [0, 1) with a sum below 1"
         )
     if method == "leave_one_out":
-        from_end = pl.int_range(pl.len()).reverse().over("user_id")  # 0 = the user's last interaction
-        length = pl.len().over("user_id")
+        users = frame["user_id"].to_numpy()
+        if len(users) and (np.diff(users.astype(np.int64)) < 0).any():
+            raise ValueError("leave_one_out needs interactions sorted by user_id, timestamp")
+        counts = np.bincount(users, minlength=n_users)
+        starts = np.cumsum(counts) - counts  # first row of each user
+        from_end = pl.lit(pl.Series(counts[users] - 1 - (np.arange(len(users)) - starts[users])))
+        length = pl.lit(pl.Series(counts[users]))  # 0 in from_end = the user's last interaction
         label = (
             pl.when((from_end == 0) & (length >= 2))
             .then(pl.lit("test"))

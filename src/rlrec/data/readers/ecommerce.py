@@ -26,11 +26,12 @@ def read_retailrocket(path: str | Path, events_file: str = "events.csv") -> RawD
     item_properties_part*.csv (property ``categoryid``, latest value per item) when present."""
     folder = Path(path).expanduser()
     (file,) = require_files("retailrocket", folder, (events_file,))
-    events = scan_csv_checked(file, ("timestamp", "visitorid", "event", "itemid"))
+    ids_and_time = ("timestamp", "visitorid", "itemid")
+    events = scan_csv_checked(file, (*ids_and_time, "event"), integers=ids_and_time)
     interactions = events.select(
-        pl.col("visitorid").cast(pl.Int64, strict=False).alias("user_key"),
-        pl.col("itemid").cast(pl.Int64, strict=False).alias("item_key"),
-        (pl.col("timestamp").cast(pl.Int64, strict=False) // 1000).alias("timestamp"),  # ms -> s
+        pl.col("visitorid").alias("user_key"),
+        pl.col("itemid").alias("item_key"),
+        (pl.col("timestamp") // 1000).alias("timestamp"),  # ms -> s
         pl.col("event"),
     ).collect()
     files = [file]

@@ -50,7 +50,9 @@ def read_movielens(path: str | Path) -> RawData:
 
 def _read_latest(folder: Path) -> RawData:
     ratings_file, movies_file = require_files("movielens", folder, ("ratings.csv", "movies.csv"), "latest")
-    ratings = scan_csv_checked(ratings_file, ("userId", "movieId", "rating", "timestamp"))
+    ids_and_time = ("userId", "movieId", "timestamp")
+    required = ("userId", "movieId", "rating", "timestamp")
+    ratings = scan_csv_checked(ratings_file, required, integers=ids_and_time)
     interactions = ratings.select(
         pl.col("userId").cast(pl.Int64, strict=False).alias("user_key"),
         pl.col("movieId").cast(pl.Int64, strict=False).alias("item_key"),

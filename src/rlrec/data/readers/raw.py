@@ -75,12 +75,22 @@ def require_columns(file: Path, found: list[str], required: tuple[str, ...], sep
         raise ValueError(f"{file}: missing columns {missing}; found {found}{hint}")
 
 
-def scan_csv_checked(file: Path, required: tuple[str, ...], separator: str = ",", **options) -> pl.LazyFrame:
-    """A lazy scan of a CSV with a header (every column a string until cast), after checking the
-    header has the ``required`` columns."""
-    frame = pl.scan_csv(file, separator=separator, infer_schema=False, **options)
-    require_columns(file, frame.collect_schema().names(), required, separator)
-    return frame
+def scan_csv_checked(
+    file: Path, required: tuple[str, ...], separator: str = ",", integers: tuple[str, ...] = (), **options
+) -> pl.LazyFrame:
+    """A lazy scan of a CSV with a header, after checking the header has the ``required`` columns.
+    ``integers`` are parsed as Int64 (a value that does not parse becomes null, to be counted and
+    dropped by the preprocessing); every other column is a string until a reader casts it."""
+    header = pl.scan_csv(file, separator=separator, infer_schema=False, n_rows=0).collect_schema().names()
+    require_columns(file, header, required, separator)
+    return pl.scan_csv(
+        file,
+        separator=separator,
+        infer_schema=False,
+        schema_overrides={column: pl.Int64 for column in integers},
+        ignore_errors=bool(integers),
+        **options,
+    )
 
 
 def read_headerless(file: Path, columns: tuple[str, ...], separator: str, **options) -> pl.DataFrame:
