@@ -36,6 +36,20 @@ def test_readme_train_commands_compose(args, tmp_path):
     compose_config(*expanded, output_dir=tmp_path, tiny=False)
 
 
+def readme_data_lines() -> list[list[str]]:
+    lines = re.findall(r"^rlrec data prepare(.*?)(?:\s+#.*)?$", README, flags=re.MULTILINE)
+    return [shlex.split(line) for line in lines]
+
+
+def test_readme_has_data_prepare_commands():
+    assert len(readme_data_lines()) >= 3
+
+
+@pytest.mark.parametrize("args", readme_data_lines(), ids=" ".join)
+def test_readme_data_prepare_commands_compose(args, tmp_path):
+    compose_config(*args, output_dir=tmp_path, tiny=False)
+
+
 def test_readme_make_targets_exist():
     makefile = (ROOT / "Makefile").read_text()
     for target in set(re.findall(r"`make ([a-z-]+)", README)):
