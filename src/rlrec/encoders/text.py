@@ -183,6 +183,12 @@ class TextEncoder:
         if pooling not in POOLINGS:
             raise ValueError(f"encoder.pooling must be one of {POOLINGS}, got {pooling!r}")
         self.tokenizer, self.model = tokenizer, model
+        positions = getattr(model.config, "max_position_embeddings", None) or getattr(
+            model.config, "n_positions", None
+        )
+        if positions is not None and max_length > positions:
+            log.info(f"encoder.max_length={max_length} capped to the model's {positions} positions")
+            max_length = positions
         self.pooling, self.max_length, self.batch_size = pooling, max_length, batch_size
         self.dtype, self.normalize = DTYPES[dtype], normalize
         # Left padding shifts the real tokens, so positions are given explicitly (right padding: 0..n-1).
