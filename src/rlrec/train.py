@@ -124,6 +124,8 @@ def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any]):
 
     # The env steps with the live policy, so experience cannot come from worker processes.
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    # A fine-tuned language model runs in eval mode on purpose (no dropout; see ItemTextEncoder).
+    warnings.filterwarnings("ignore", ".*module\\(s\\) in eval mode at the start of training.*")
     best = ModelCheckpoint(
         dirpath=run_dir / "checkpoints",
         filename="best-step={step}",
