@@ -55,6 +55,7 @@ class HistoryStateEncoder(nn.Module):
     ) -> torch.Tensor:
         """history_vectors [B, H, d], mask [B, H] bool, history [B, H] item ids -> state [B, out_dim]."""
         vectors, mask = history_vectors[:, -self.last_n :], mask[:, -self.last_n :]
+        vectors = vectors.masked_fill(~mask[..., None], 0.0)  # an empty history reads zeros, not padding
         parts = [self.summarise(vectors, mask)]
         if self.profile is not None:
             parts.append(self.profile(history, mask))
@@ -94,7 +95,7 @@ class GRUHistoryState(HistoryStateEncoder):
         # Real items first (stable: keeps their order), so packing skips the padding entirely.
         order = torch.argsort((~mask).to(torch.int8), dim=1, stable=True)  # [B, n]
         packed_input = vectors.gather(1, order.unsqueeze(-1).expand_as(vectors))
-        lengths = mask.sum(1).clamp(min=1).cpu()  # an empty history reads one zero-ish padding vector
+        lengths = mask.sum(1).clamp(min=1).cpu()  # an empty history reads one zero vector
         packed = nn.utils.rnn.pack_padded_sequence(
             packed_input, lengths, batch_first=True, enforce_sorted=False
         )
