@@ -29,6 +29,7 @@ TINY = [
     "trainer.log_every_n_steps=5",
     "trainer.enable_progress_bar=false",
     "logger=csv",
+    "encoder=id",  # training mechanics on the fast tower; tests/test_minilm.py trains the default encoder
 ]
 
 # The installed console script, as a user runs it (``python -m rlrec.cli`` where there is none).
