@@ -33,10 +33,12 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# The bench extra (sentence-transformers, the baseline) is installed after torch, so it keeps that torch.
 bench: install
 	$(BIN)/pip install -e '.[dev,bench]'
 	$(BIN)/python bench/bench_env_step.py
 	$(BIN)/python bench/bench_data_prepare.py
+	$(BIN)/python bench/bench_text_encoder.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -29,6 +29,7 @@ TINY = [
     "trainer.log_every_n_steps=5",
     "trainer.enable_progress_bar=false",
     "logger=csv",
+    "encoder=id",  # training mechanics on the fast tower; tests/test_minilm.py trains the default encoder
 ]
 
 # The installed console script, as a user runs it (``python -m rlrec.cli`` where there is none).
@@ -65,3 +66,19 @@ def _no_wandb_env(monkeypatch):
     """Tests prove the config keeps W&B offline, so no WANDB_MODE from the caller may help them."""
     monkeypatch.delenv("WANDB_MODE", raising=False)
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    """A tiny BERT folder (config, safetensors weights, tokenizer) made by ``save_pretrained``."""
+    from tests.tiny_models import save_tiny_bert
+
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory) -> Path:
+    """A tiny GPT-2 folder whose tokenizer has no pad token."""
+    from tests.tiny_models import save_tiny_gpt2
+
+    return save_tiny_gpt2(tmp_path_factory.mktemp("tiny-gpt2"))

@@ -10,18 +10,21 @@ USAGE = """usage: rlrec <command> [overrides]
 commands:
   train          train an agent: a Hydra app (overrides, -m for a sweep, --cfg job, --help)
   data prepare   load, clean, split and cache a dataset; print its statistics
+  encode         precompute the item-text embeddings of encoder=... into the cache (paths.cache_dir)
 
 examples:
   rlrec train
   rlrec train algorithm.lr=0.0003 trainer.max_steps=5000
   rlrec train -m seed=0,1,2 algorithm.lr=0.001,0.0003
   rlrec data prepare dataset=movielens dataset.path=data/ml-latest-small
+  rlrec encode encoder=minilm
 """
 
 # command -> module whose ``main(args) -> int`` runs it (imported only when that command runs)
 COMMANDS = {
     "train": "rlrec.train",
     "data": "rlrec.data.prepare",
+    "encode": "rlrec.encoders.precompute",
 }
 
 

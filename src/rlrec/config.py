@@ -97,6 +97,7 @@ class RLRecConfig:
     seed: Optional[int] = 0
     dataset: Any = MISSING
     encoder: Any = MISSING
+    state_encoder: Any = MISSING
     env: Any = MISSING
     algorithm: Any = MISSING
     trainer: TrainerConfig = MISSING
@@ -111,12 +112,14 @@ def register_configs() -> None:
     # Under schema/<group>/, so `--help` does not offer them as choices; each yaml names its schema
     # as `- /schema/<group>/<name>@_here_` in its defaults list.
     from rlrec.data.config import DATASET_SCHEMAS
-    from rlrec.encoders.config import ENCODER_SCHEMAS
+    from rlrec.encoders.config import ENCODER_SCHEMAS, STATE_ENCODER_SCHEMAS
 
     for name, node in DATASET_SCHEMAS.items():
         store.store(group="schema/dataset", name=name, node=node)
     for name, node in ENCODER_SCHEMAS.items():
         store.store(group="schema/encoder", name=name, node=node)
+    for name, node in STATE_ENCODER_SCHEMAS.items():
+        store.store(group="schema/state_encoder", name=name, node=node)
     store.store(group="schema/env", name="synthetic", node=SyntheticEnvConfig)
     store.store(group="schema/trainer", name="trainer", node=TrainerConfig)
     store.store(group="schema/algorithm", name="dqn", node=DQNConfig)

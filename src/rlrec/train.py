@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import shlex
 import sys
@@ -51,11 +52,19 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         eval_seed = derive_seed(seed, "eval")
         train_env = make_env(dataset=dataset, seed=derive_seed(seed, "train_env"))
         eval_env = make_env(dataset=dataset, seed=eval_seed)
-        log.info(f"Instantiating encoder <{cfg.encoder._target_}>")
-        item_encoder = instantiate(cfg.encoder, n_items=dataset.n_items)
+        item_encoder = build_item_encoder(cfg, dataset)
+        if getattr(item_encoder, "cache_key", None) is not None:
+            manifest["cache_keys"]["embeddings"] = item_encoder.cache_key
+        log.info(f"Instantiating state encoder <{cfg.state_encoder._target_}>")
+        state_encoder = functools.partial(
+            instantiate(cfg.state_encoder, _partial_=True), item_titles=dataset.items["title"].to_list()
+        )
         log.info(f"Instantiating agent <{cfg.algorithm._target_}>")
         agent = instantiate(cfg.algorithm, _partial_=True)(
-            item_encoder=item_encoder, n_items=dataset.n_items, slate_size=train_env.slate_size
+            item_encoder=item_encoder,
+            state_encoder=state_encoder,
+            n_items=dataset.n_items,
+            slate_size=train_env.slate_size,
         )
         datamodule = SimulatorDataModule(train_env, eval_env, eval_seed=eval_seed)
 
@@ -86,6 +95,21 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
             wandb.finish(exit_code=0 if summary["status"] == "completed" else 1)
 
 
+def build_item_encoder(cfg: DictConfig, dataset):
+    """The item tower g(item); encoders that read text (an ``item_texts`` argument) also get the item
+    texts and the embedding cache folder, passed to a partial so the texts are not merged into the config."""
+    import inspect
+
+    from hydra.utils import get_class, instantiate
+
+    log.info(f"Instantiating encoder <{cfg.encoder._target_}>")
+    make_encoder = instantiate(cfg.encoder, _partial_=True)
+    if "item_texts" not in inspect.signature(get_class(cfg.encoder._target_)).parameters:
+        return make_encoder(n_items=dataset.n_items)
+    texts = dataset.items["text"].to_list()
+    return make_encoder(n_items=dataset.n_items, item_texts=texts, cache_dir=cfg.paths.cache_dir)
+
+
 def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any]):
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import Callback, ModelCheckpoint
@@ -100,6 +124,8 @@ def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any]):
 
     # The env steps with the live policy, so experience cannot come from worker processes.
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    # A fine-tuned language model runs in eval mode on purpose (no dropout; see ItemTextEncoder).
+    warnings.filterwarnings("ignore", ".*module\\(s\\) in eval mode at the start of training.*")
     best = ModelCheckpoint(
         dirpath=run_dir / "checkpoints",
         filename="best-step={step}",

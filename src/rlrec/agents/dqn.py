@@ -26,24 +26,39 @@ from torch import nn
 from rlrec.agents.base import RecAgent
 from rlrec.agents.replay import ReplayBuffer
 from rlrec.agents.schedules import LinearSchedule
-from rlrec.encoders.state import MeanHistoryState
 from rlrec.envs.rollout import random_slates
 from rlrec.envs.synthetic import Observation
 from rlrec.runtime.checks import require_positive
 
 
 class TwoTowerQ(nn.Module):
-    """scores(obs) = f(history) · g(items)ᵀ + b  ->  [B, n_items]."""
+    """scores(obs) = f(history) · g(items)ᵀ + b  ->  [B, n_items].
 
-    def __init__(self, item_encoder: nn.Module, n_items: int, hidden_dim: int, history_length: int) -> None:
+    ``state_encoder`` is a partial (conf/state_encoder/) finished here with the item tower's width.
+    """
+
+    def __init__(
+        self,
+        item_encoder: nn.Module,
+        state_encoder: Callable[..., nn.Module],
+        n_items: int,
+        hidden_dim: int,
+        history_length: int,
+    ) -> None:
         super().__init__()
         self.item_tower = item_encoder  # g: [n_items, d]
-        self.state_tower = MeanHistoryState(item_encoder.dim, item_encoder.dim, hidden_dim, history_length)
+        self.state_tower = state_encoder(
+            item_dim=item_encoder.dim,
+            out_dim=item_encoder.dim,
+            hidden_dim=hidden_dim,
+            history_length=history_length,
+            item_encoder=item_encoder,
+        )
         self.item_bias = nn.Parameter(torch.zeros(n_items))
 
     def forward(self, obs: Observation) -> torch.Tensor:
         items = self.item_tower()  # [n_items, d]
-        state = self.state_tower(items[obs["history"]], obs["history_mask"])  # [B, d]
+        state = self.state_tower(items[obs["history"]], obs["history_mask"], obs["history"])  # [B, d]
         return state @ items.T + self.item_bias  # [B, n_items]
 
 
@@ -51,6 +66,7 @@ class DQNAgent(RecAgent):
     def __init__(
         self,
         item_encoder: nn.Module,
+        state_encoder: Callable[..., nn.Module],
         n_items: int,
         slate_size: int,
         optimizer: Callable[..., torch.optim.Optimizer],
@@ -77,8 +93,8 @@ class DQNAgent(RecAgent):
             history_length=history_length,
             hidden_dim=hidden_dim,
         )
-        self.save_hyperparameters(ignore=["item_encoder", "optimizer"])
-        self.q = TwoTowerQ(item_encoder, n_items, hidden_dim, history_length)
+        self.save_hyperparameters(ignore=["item_encoder", "state_encoder", "optimizer"])
+        self.q = TwoTowerQ(item_encoder, state_encoder, n_items, hidden_dim, history_length)
         self.target_q = copy.deepcopy(self.q).requires_grad_(False)
         self.optimizer_factory = optimizer
         self.epsilon = LinearSchedule(epsilon_start, epsilon_end, epsilon_decay_steps)
@@ -145,4 +161,6 @@ class DQNAgent(RecAgent):
             self.target_q.load_state_dict(self.q.state_dict())
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return self.optimizer_factory(params=self.q.parameters(), lr=self.hparams.lr)
+        # Frozen language-model layers (requires_grad=False) stay out; fine-tuned ones are in.
+        params = [p for p in self.q.parameters() if p.requires_grad]
+        return self.optimizer_factory(params=params, lr=self.hparams.lr)
