@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import torch
 from omegaconf import Container, OmegaConf
@@ -142,17 +143,22 @@ def _raw_files(format_name: str, folder: Path, options: dict[str, Any]) -> list[
         return None
 
 
+def _keys(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """``<kind>_id`` and ``<kind>_key`` of each id, in id order, from its first row (O(rows))."""
+    ids = frame[f"{kind}_id"].to_numpy()
+    first_row = np.empty(int(ids.max()) + 1 if len(ids) else 0, dtype=np.int64)
+    first_row[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)  # the last write per id is its first row
+    return frame.select(f"{kind}_id", f"{kind}_key")[first_row]
+
+
 def _id_map(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
-    return (
-        frame.select(pl.col(f"{kind}_id"), pl.col(f"{kind}_key").cast(pl.String).alias("key"))
-        .unique(f"{kind}_id")
-        .sort(f"{kind}_id")
-    )
+    """Dense id -> raw key (as a string), the table that maps results back to the raw data."""
+    return _keys(frame, kind).select(f"{kind}_id", pl.col(f"{kind}_key").cast(pl.String).alias("key"))
 
 
 def _items(frame: pl.DataFrame, raw_items: pl.DataFrame | None, template: str) -> pl.DataFrame:
     """One row per item id: the reader's item columns (title falls back to the raw key) and the text."""
-    keys = frame.select("item_id", "item_key").unique("item_id").sort("item_id")
+    keys = _keys(frame, "item")
     if raw_items is not None:
         raw_items = raw_items.with_columns(pl.col("item_key").cast(keys.schema["item_key"], strict=False))
         keys = keys.join(

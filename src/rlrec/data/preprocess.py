@@ -198,7 +198,7 @@ def _map_events(cleaner: Cleaner, event_map: dict[str, str | None]) -> None:
     )
     mapping = {raw: mapped for raw, mapped in event_map.items() if mapped is not None}
     cleaner.frame = cleaner.frame.with_columns(
-        pl.col("event").replace_strict(mapping, return_dtype=pl.String).cast(EVENT_DTYPE)
+        pl.col("event").replace_strict(mapping, return_dtype=EVENT_DTYPE)
     )
 
 

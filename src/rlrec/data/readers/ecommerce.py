@@ -27,7 +27,7 @@ def read_retailrocket(path: str | Path, events_file: str = "events.csv") -> RawD
     folder = Path(path).expanduser()
     (file,) = require_files("retailrocket", folder, (events_file,))
     ids_and_time = ("timestamp", "visitorid", "itemid")
-    events = scan_csv_checked(file, (*ids_and_time, "event"), integers=ids_and_time)
+    events = scan_csv_checked(file, (*ids_and_time, "event"), integers=ids_and_time, categories=("event",))
     interactions = events.select(
         pl.col("visitorid").alias("user_key"),
         pl.col("itemid").alias("item_key"),

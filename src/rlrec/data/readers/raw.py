@@ -35,7 +35,7 @@ def raw_frame(frame: pl.DataFrame) -> pl.DataFrame:
     columns = [pl.col(name) if name in frame.columns else defaults[name].alias(name) for name in RAW_COLUMNS]
     return frame.select(columns).with_columns(
         pl.col("timestamp").cast(pl.Int64),
-        pl.col("event").cast(pl.String),
+        pl.col("event") if frame.schema.get("event") == pl.Categorical else pl.col("event").cast(pl.String),
         pl.col("rating").cast(pl.Float32),
         pl.col("text").cast(pl.String),
     )
@@ -76,18 +76,24 @@ def require_columns(file: Path, found: list[str], required: tuple[str, ...], sep
 
 
 def scan_csv_checked(
-    file: Path, required: tuple[str, ...], separator: str = ",", integers: tuple[str, ...] = (), **options
+    file: Path,
+    required: tuple[str, ...],
+    separator: str = ",",
+    integers: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
+    **options,
 ) -> pl.LazyFrame:
     """A lazy scan of a CSV with a header, after checking the header has the ``required`` columns.
     ``integers`` are parsed as Int64 (a value that does not parse becomes null, to be counted and
-    dropped by the preprocessing); every other column is a string until a reader casts it."""
+    dropped by the preprocessing); ``categories`` (few distinct values, e.g. event names) are read as
+    polars Categoricals; every other column is a string until a reader casts it."""
     header = pl.scan_csv(file, separator=separator, infer_schema=False, n_rows=0).collect_schema().names()
     require_columns(file, header, required, separator)
     return pl.scan_csv(
         file,
         separator=separator,
         infer_schema=False,
-        schema_overrides={column: pl.Int64 for column in integers},
+        schema_overrides={**{c: pl.Int64 for c in integers}, **{c: pl.Categorical for c in categories}},
         ignore_errors=bool(integers),
         **options,
     )
