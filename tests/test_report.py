@@ -211,8 +211,12 @@ def test_runs_with_different_metric_sets_and_curve_band(tmp_path):
     _synthetic_run(tmp_path / "b0", ["seed=0", "x=2"], {"eval/return": 4.0}, [(10, 4.0)])
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "summary.json").write_text(json.dumps({"status": "completed", "metrics": {}}))
+    shutil.copytree(tmp_path / "a0", tmp_path / "a0-reproduce-1")  # same overrides and seed: not a new sample
     runs = load_runs(tmp_path)
-    assert [e.reason for e in runs.excluded] == ["corrupt: summary.json has no 'metrics'"]
+    assert [e.reason for e in runs.excluded] == [
+        f"duplicate of {tmp_path / 'a0'} (same overrides and seed)",
+        "corrupt: summary.json has no 'metrics'",
+    ]
     groups = group_runs(runs.completed)
     assert [g.label for g in groups] == ["x=1", "x=2"]
     curve = group_curve(groups[0], "eval/return")

@@ -112,7 +112,16 @@ def read_run(folder: Path) -> Run | Excluded:
 def load_runs(root: Path) -> Runs:
     """Read every run folder under ``root``."""
     runs = Runs()
+    seen: dict[tuple, Path] = {}
     for folder in find_run_folders(root):
         result = read_run(folder)
+        if isinstance(result, Run):
+            # a second run with the same overrides and seed (e.g. an `rlrec reproduce` re-run) is
+            # not an extra sample: counting it would shrink the CI without new evidence
+            identity = (tuple(sorted(result.overrides.items())), result.seed)
+            if identity in seen:
+                result = Excluded(folder, f"duplicate of {seen[identity]} (same overrides and seed)")
+            else:
+                seen[identity] = folder
         (runs.completed if isinstance(result, Run) else runs.excluded).append(result)
     return runs
