@@ -11,6 +11,8 @@ commands:
   train          train an agent: a Hydra app (overrides, -m for a sweep, --cfg job, --help)
   data prepare   load, clean, split and cache a dataset; print its statistics
   encode         precompute the item-text embeddings of encoder=... into the cache (paths.cache_dir)
+  report         tables (terminal, md, tex, csv) and learning curves over many run folders
+  reproduce      re-run a finished run with its overrides and diff its summary metrics
 
 examples:
   rlrec train
@@ -18,6 +20,8 @@ examples:
   rlrec train -m seed=0,1,2 algorithm.lr=0.001,0.0003
   rlrec data prepare dataset=movielens dataset.path=data/ml-latest-small
   rlrec encode encoder=minilm
+  rlrec report outputs/train/multiruns/2026-01-01/12-00-00 --baseline algorithm.lr=0.001
+  rlrec reproduce outputs/train/runs/2026-01-01/12-00-00
 """
 
 # command -> module whose ``main(args) -> int`` runs it (imported only when that command runs)
@@ -25,6 +29,8 @@ COMMANDS = {
     "train": "rlrec.train",
     "data": "rlrec.data.prepare",
     "encode": "rlrec.encoders.precompute",
+    "report": "rlrec.report.cli",
+    "reproduce": "rlrec.reproduce",
 }
 
 
