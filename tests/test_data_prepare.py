@@ -253,3 +253,22 @@ def test_training_on_a_logged_dataset_with_the_synthetic_env_fails_clearly(tmp_p
 
     with pytest.raises(ValueError, match="use dataset=synthetic"):
         SyntheticRecEnv(dataset)
+
+
+def test_a_file_without_rows_fails_naming_it(tmp_path):
+    folder = data_files.write_custom_csv(tmp_path / "mine", [])
+    message = error_of(
+        "csv",
+        folder,
+        "dataset.interactions_file=log.csv",
+        "dataset.columns={user_id: uid, item_id: iid, timestamp: ts}",
+    )
+    assert "dataset.format=csv: no interactions in" in message and "log.csv" in message
+    assert cache_entries(tmp_path / "rlrec-cache") == []
+
+
+def test_chronological_without_valid_or_test_share_keeps_rows_in_train():
+    only_test = assign_splits(random_log(), {**SPLIT, "method": "chronological", "valid_fraction": 0.0}, 60)
+    assert set(only_test["split"].unique()) == {"train", "test"}
+    neither = {**SPLIT, "method": "chronological", "valid_fraction": 0.0, "test_fraction": 0.0}
+    assert set(assign_splits(random_log(), neither, 60)["split"].unique()) == {"train"}

@@ -131,3 +131,10 @@ def test_a_filter_that_empties_the_dataset_is_named():
 def test_bad_settings_fail_naming_the_key(settings, event_map, message):
     with pytest.raises(ValueError, match=message):
         clean(raw([("a", "x", 1, "click", None)]), event_map, {**NOTHING, **settings})
+
+
+def test_a_rating_that_did_not_parse_does_not_pass_the_threshold():
+    rows = [("a", "x", 1, "rate", 5.0), ("a", "y", 2, "rate", None), ("a", "z", 3, "click", None)]
+    cleaner = clean(raw(rows), {"rate": "rate", "click": "click"}, {**NOTHING, "rating_threshold": 4.0})
+    assert cleaner.frame["item_key"].to_list() == ["x", "z"]
+    assert {s["step"]: s for s in cleaner.report()}["rating threshold"]["removed"] == 1

@@ -95,6 +95,7 @@ class RLRecConfig:
     """The top level. Groups are typed ``Any`` here; each group's own schema types its fields."""
 
     seed: Optional[int] = 0
+    optimized_metric: str = "eval/return"  # the summary metric a run returns to a sweeper (Optuna)
     dataset: Any = MISSING
     encoder: Any = MISSING
     state_encoder: Any = MISSING

@@ -162,7 +162,12 @@ def hydra_task(cfg: DictConfig) -> float:
 
     command = shlex.join(["rlrec", "train", *sys.argv[1:]])  # Hydra read its overrides from argv
     summary = train(cfg, overrides=list(HydraConfig.get().overrides.task), command=command)
-    return summary["metrics"]["eval/return"]
+    metrics = summary["metrics"]
+    if cfg.optimized_metric not in metrics:
+        raise KeyError(
+            f"optimized_metric={cfg.optimized_metric!r} is not a metric of this run; it has {sorted(metrics)}"
+        )
+    return metrics[cfg.optimized_metric]
 
 
 def main(args: list[str]) -> int:

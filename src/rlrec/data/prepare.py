@@ -70,6 +70,9 @@ def prepare_dataset(
     raw = read(folder, **reader_options)
     key = key or cache_key(raw.files, config)
     entry = entry_path(cache_dir, name, key)
+    if raw.interactions.height == 0:
+        names = ", ".join(str(file) for file in raw.files)
+        raise ValueError(f"dataset.format={format}: no interactions in {names} (a header and no rows?)")
     cleaner = clean(raw.interactions, event_map, preprocess)
     frame = cleaner.frame
 

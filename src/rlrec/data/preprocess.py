@@ -88,7 +88,9 @@ def clean(raw: pl.DataFrame, event_map: dict[str, str | None], preprocess: dict[
 
     threshold = preprocess["rating_threshold"]
     if threshold is not None:
-        kept = cleaner.frame.filter(pl.col("rating").is_null() | (pl.col("rating") >= threshold))
+        # Unrated events (views, clicks) pass; a rating event whose rating did not parse cannot.
+        unrated = pl.col("rating").is_null() & (pl.col("event") != "rate")
+        kept = cleaner.frame.filter(unrated | (pl.col("rating") >= threshold))
         cleaner.apply("rating threshold", kept, "preprocess.rating_threshold", f"rating >= {threshold}")
 
     if preprocess["session_gap"] is not None:

@@ -51,8 +51,10 @@ def assign_splits(frame: pl.DataFrame, split: dict[str, Any], n_users: int) -> p
         label = (
             pl.when(pl.col("timestamp") < cut_valid)
             .then(pl.lit("train"))
-            .when((pl.col("timestamp") < cut_test) | (test == 0.0))
+            .when(((pl.col("timestamp") < cut_test) | (test == 0.0)) & (valid > 0.0))
             .then(pl.lit("valid"))
+            .when(test == 0.0)
+            .then(pl.lit("train"))
             .otherwise(pl.lit("test"))
         )
     else:

@@ -89,10 +89,14 @@ class ItemTextEncoder(nn.Module):
             return TextEncoder(tokenizer, language_model, pooling, max_length, batch_size, dtype, normalize)
 
         self.shared = SharedTextEncoder(load)
+        fingerprint = model_fingerprint(location, is_local, revision)
+        if fingerprint is None:  # a hub model not on disk yet: load (download) it, so the key is stable
+            self.shared.get()
+            fingerprint = model_fingerprint(location, is_local, revision)
         self.cache_inputs = {
             "model": location,
             "revision": revision,
-            "model_config_sha256": model_fingerprint(location, is_local, revision),
+            "model_config_sha256": fingerprint,
             "pooling": pooling,
             "normalize": normalize,
             "max_length": max_length,

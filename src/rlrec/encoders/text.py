@@ -78,9 +78,13 @@ def _check_folder(folder: Path, model: str) -> str:
 
 
 def model_fingerprint(location: str, is_local: bool, revision: str | None) -> str | None:
-    """sha256 of the model's config.json (local folder or hub cache); None when it is not on disk."""
+    """sha256 of the model's config.json, and for a local folder of its weight files' names, sizes and
+    modification times (a checkpoint re-saved in place changes it); None when it is not on disk."""
     if is_local:
-        config = Path(location) / "config.json"
+        folder = Path(location)
+        weights = sorted(f for pattern in WEIGHT_FILES for f in folder.glob(pattern))
+        stamp = "".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns};" for f in weights)
+        return hashlib.sha256((folder / "config.json").read_bytes() + stamp.encode()).hexdigest()
     else:
         from huggingface_hub import try_to_load_from_cache
 

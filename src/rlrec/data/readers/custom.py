@@ -64,6 +64,8 @@ def read_custom(
         (item_path,) = require_files("csv", folder, (items_file,))
         extra = list(item_columns.pop("extra", None) or [])
         named = {field: column for field, column in item_columns.items() if column is not None}
+        if "item_id" not in named:
+            raise ValueError(f"dataset.item_columns.item_id must name the item id column of {item_path}")
         table = _read_table(item_path, (*named.values(), *extra), separator)
         items = table.select(
             pl.col(named.pop("item_id"))
