@@ -47,7 +47,7 @@ def prepare_dataset(
     }
     reader_options = {**defaults, **reader_options}  # the same key whether options come from a config or not
     folder = Path(path).expanduser()
-    files = _raw_files(format, folder, reader_options)
+    files = _raw_files(folder)
     config = {
         "format": format,
         "reader": reader_options,
@@ -116,34 +116,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _raw_files(format_name: str, folder: Path, options: dict[str, Any]) -> list[Path] | None:
-    """The raw files a format reads, found without parsing them (for a cache lookup before any read)."""
-    from rlrec.data.readers.raw import glob_files
-
+def _raw_files(folder: Path) -> list[Path] | None:
+    """Every file under the dataset folder: the cache key fingerprints them all, so it cannot miss a
+    file some reader reads (editing any file there prepares anew, which only costs time)."""
     if not folder.is_dir():
         return None  # the reader raises the error naming the format
-    if format_name == "movielens":
-        names = [n for n in ("ratings.csv", "movies.csv", "tags.csv", "ratings.dat", "movies.dat", "tags.dat",
-                             "users.dat", "u.data", "u.item", "u.genre", "u.user") if (folder / n).is_file()]  # fmt: skip
-        return [folder / n for n in names] or None
-    if format_name in ("retailrocket", "taobao"):
-        file = folder / options["events_file"]
-        extra = sorted(folder.glob("item_properties_part*.csv")) if format_name == "retailrocket" else []
-        return [file, *extra] if file.is_file() else None
-    patterns = {
-        "rees46": ["files"],
-        "amazon_reviews": ["reviews_file", "metadata_file"],
-        "csv": ["interactions_file", "items_file"],
-    }[format_name]
-    try:
-        return [
-            f
-            for key in patterns
-            if options.get(key)
-            for f in glob_files(format_name, folder, options[key], key)
-        ]
-    except FileNotFoundError:
-        return None
+    files = [f for f in folder.rglob("*") if f.is_file() and not f.name.startswith(".")]
+    return files or None
 
 
 def _keys(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
