@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 from rlrec.config import config_dir
 from tests.conftest import compose_config
 
-GROUPS = ("dataset", "encoder", "state_encoder", "env", "algorithm", "trainer", "logger")
+GROUPS = ("dataset", "encoder", "state_encoder", "env", "reward", "algorithm", "trainer", "logger")
 
 
 def choices(group: str) -> list[str]:

@@ -82,35 +82,40 @@ def test_seed_null_draws_a_seed_and_records_it(tmp_path):
     assert isinstance(summary["seed"], int) and summary["seed"] == manifest["seed"]
 
 
-def test_max_steps_not_a_multiple_of_eval_every_still_ends_with_an_evaluation(tmp_path):
-    summary = train(
-        compose_config(
-            "trainer.max_steps=25", "trainer.eval_every=20", "algorithm.lr=0.01", output_dir=tmp_path
+def _evals_until(tmp_path, wanted, max_steps: int):
+    """Train seeds 0, 1, ... (eval at step 20 and at the end) until ``wanted(first, last)`` holds."""
+    for seed in range(8):
+        run = tmp_path / f"seed{seed}"
+        summary = train(
+            compose_config(
+                f"trainer.max_steps={max_steps}",
+                "trainer.eval_every=20",
+                "algorithm.lr=0.01",
+                f"seed={seed}",
+                output_dir=run,
+            )
         )
-    )
-    table = pl.read_parquet(tmp_path / "metrics.parquet")
-    evals = table.filter(pl.col("metric") == "eval/return")
+        evals = pl.read_parquet(run / "metrics.parquet").filter(pl.col("metric") == "eval/return")
+        first, last = evals["value"].to_list()
+        if wanted(first, last):
+            return run, summary, evals
+    raise AssertionError("no seed in 0..7 gave the evaluation order this test needs")
+
+
+def test_max_steps_not_a_multiple_of_eval_every_still_ends_with_an_evaluation(tmp_path):
+    run, summary, evals = _evals_until(tmp_path, lambda at_20, at_25: at_25 > at_20, max_steps=25)
     assert evals["step"].to_list() == [20, 25], "at step 20 and at the end"
     assert evals["value"][-1] == pytest.approx(summary["metrics"]["eval/return"])
     assert "train/loss" in summary["metrics"] and summary["metrics"]["train/steps"] == 25
-    assert torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 25
-    (best,) = (tmp_path / "checkpoints").glob("best-step=*.ckpt")
-    at_20, at_25 = evals["value"].to_list()
-    assert at_25 > at_20, "this seed and lr improve between the two evaluations"
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 25
+    (best,) = (run / "checkpoints").glob("best-step=*.ckpt")
     assert best.name == "best-step=25.ckpt", "the final evaluation competes for the best checkpoint"
 
 
 def test_last_checkpoint_is_the_final_state_when_an_earlier_one_was_best(tmp_path):
-    train(
-        compose_config(
-            "trainer.max_steps=35", "trainer.eval_every=20", "algorithm.lr=0.01", output_dir=tmp_path
-        )
-    )
-    evals = pl.read_parquet(tmp_path / "metrics.parquet").filter(pl.col("metric") == "eval/return")
-    at_20, at_35 = evals["value"].to_list()
-    assert at_20 > at_35, "this seed and lr get worse between the two evaluations"
-    assert [path.name for path in (tmp_path / "checkpoints").glob("best-*")] == ["best-step=20.ckpt"]
-    assert torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 35
+    run, _, _ = _evals_until(tmp_path, lambda at_20, at_35: at_20 > at_35, max_steps=35)
+    assert [path.name for path in (run / "checkpoints").glob("best-*")] == ["best-step=20.ckpt"]
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 35
 
 
 def test_how_often_we_evaluate_does_not_change_training(tmp_path):

@@ -51,46 +51,6 @@ class TrainerConfig:
 
 
 @dataclass
-class DQNConfig:
-    """DQN over a two-tower Q(s, a) = f(state) · g(item) + b(item) (Mnih et al. 2015)."""
-
-    _target_: str = "rlrec.agents.dqn.DQNAgent"
-    name: str = MISSING
-    lr: float = 3e-4  # the agent hands it to the optimizer
-    optimizer: dict[str, Any] = field(
-        default_factory=lambda: {"_target_": "torch.optim.Adam", "_partial_": True}
-    )
-    gamma: float = 0.9
-    batch_size: int = 256  # transitions per gradient step
-    replay_capacity: int = 50_000  # environment transitions kept in the ring buffer
-    warmup_steps: int = 20  # vectorised env steps of uniform-random play before learning
-    epsilon_start: float = 1.0
-    epsilon_end: float = 0.05
-    epsilon_decay_steps: int = 1000  # env steps over which epsilon decays linearly
-    target_update_every: int = 100  # gradient steps between hard target-network copies
-    hidden_dim: int = 64
-    history_length: int = 10  # last n consumed items the state encoder reads
-    huber_delta: float = 1.0
-
-
-@dataclass
-class SyntheticEnvConfig:
-    """Vectorised click simulator over the synthetic world (multinomial logit with a no-click option)."""
-
-    _target_: str = "rlrec.envs.synthetic.SyntheticRecEnv"
-    name: str = MISSING
-    num_envs: int = 64  # users simulated in parallel per step
-    slate_size: int = 5
-    horizon: int = 10  # steps per episode
-    affinity_weight: float = 5.0  # utility weight of user-topic affinity
-    quality_weight: float = 0.5  # utility weight of item quality
-    position_decay: float = 0.1  # utility lost per slate position
-    no_click_utility: float = 3.0  # utility of leaving the slate unclicked
-    eval_episodes_users: int = 256  # held-out users per evaluation
-    history_window: int = 20  # items of history in each observation
-
-
-@dataclass
 class RLRecConfig:
     """The top level. Groups are typed ``Any`` here; each group's own schema types its fields."""
 
@@ -100,6 +60,7 @@ class RLRecConfig:
     encoder: Any = MISSING
     state_encoder: Any = MISSING
     env: Any = MISSING
+    reward: Any = MISSING
     algorithm: Any = MISSING
     trainer: TrainerConfig = MISSING
     logger: Any = field(default_factory=dict)
@@ -112,8 +73,10 @@ def register_configs() -> None:
     store.store(name="rlrec_schema", node=RLRecConfig)
     # Under schema/<group>/, so `--help` does not offer them as choices; each yaml names its schema
     # as `- /schema/<group>/<name>@_here_` in its defaults list.
+    from rlrec.agents.config import ALGORITHM_SCHEMAS
     from rlrec.data.config import DATASET_SCHEMAS
     from rlrec.encoders.config import ENCODER_SCHEMAS, STATE_ENCODER_SCHEMAS
+    from rlrec.envs.config import ENV_SCHEMAS, REWARD_SCHEMAS
 
     for name, node in DATASET_SCHEMAS.items():
         store.store(group="schema/dataset", name=name, node=node)
@@ -121,6 +84,10 @@ def register_configs() -> None:
         store.store(group="schema/encoder", name=name, node=node)
     for name, node in STATE_ENCODER_SCHEMAS.items():
         store.store(group="schema/state_encoder", name=name, node=node)
-    store.store(group="schema/env", name="synthetic", node=SyntheticEnvConfig)
+    for name, node in ENV_SCHEMAS.items():
+        store.store(group="schema/env", name=name, node=node)
+    for name, node in REWARD_SCHEMAS.items():
+        store.store(group="schema/reward", name=name, node=node)
+    for name, node in ALGORITHM_SCHEMAS.items():
+        store.store(group="schema/algorithm", name=name, node=node)
     store.store(group="schema/trainer", name="trainer", node=TrainerConfig)
-    store.store(group="schema/algorithm", name="dqn", node=DQNConfig)

@@ -50,8 +50,10 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         # Built objects are passed to a partial, not merged into the config as instantiate(**kwargs) would.
         make_env = instantiate(cfg.env, _partial_=True)
         eval_seed = derive_seed(seed, "eval")
-        train_env = make_env(dataset=dataset, seed=derive_seed(seed, "train_env"))
-        eval_env = make_env(dataset=dataset, seed=eval_seed)
+        log.info(f"Instantiating reward <{cfg.reward._target_}>")
+        reward = instantiate(cfg.reward)
+        train_env = make_env(dataset=dataset, reward=reward, seed=derive_seed(seed, "train_env"))
+        eval_env = make_env(dataset=dataset, reward=reward, seed=eval_seed)
         item_encoder = build_item_encoder(cfg, dataset)
         if getattr(item_encoder, "cache_key", None) is not None:
             manifest["cache_keys"]["embeddings"] = item_encoder.cache_key
@@ -80,10 +82,8 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
 
         summary["metrics"] = {**metrics_logger.last_values(), "train/steps": trainer.global_step}
         summary["status"] = "completed"
-        log.info(
-            f"eval/return {summary['metrics']['eval/return']:.3f} "
-            f"(uniform random {summary['metrics']['eval/return_random']:.3f}); run folder: {run_dir}"
-        )
+        shown = {k: v for k, v in summary["metrics"].items() if k.startswith("eval/") and "@" not in k}
+        log.info(", ".join(f"{k} {v:.3f}" for k, v in sorted(shown.items())) + f"; run folder: {run_dir}")
         return summary
     finally:
         metrics_logger.save()

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 import pytorch_lightning as pl
 import torch
 
-from rlrec.envs.rollout import episode_returns, uniform_random_policy
-from rlrec.envs.synthetic import Observation
+from rlrec.envs.base import Observation
 
 
 class RecAgent(pl.LightningModule):
@@ -36,16 +35,9 @@ class RecAgent(pl.LightningModule):
         return self.act(self.to_device(obs), explore=False).cpu()
 
     def validation_step(self, users: torch.Tensor, batch_idx: int) -> None:
-        """Greedy and uniform-random policies on the same held-out users and environment seed."""
+        """The evaluation environment's own protocol (simulated returns beside uniform-random and
+        reference policies, or logged replay), on held-out users with a fixed environment seed."""
         datamodule = self.trainer.datamodule
-        env, seed, users = datamodule.eval_env, datamodule.eval_seed, users.cpu()
-        greedy = episode_returns(env, self.greedy_policy, users, seed)
-        random = episode_returns(env, uniform_random_policy(self.n_items, self.slate_size, seed), users, seed)
-        self.log_dict(
-            {
-                "eval/return": greedy["return"].mean(),
-                "eval/return_random": random["return"].mean(),
-                "eval/episode_length": greedy["episode_length"].mean(),
-            },
-            batch_size=len(users),
-        )
+        env, seed = datamodule.eval_env, datamodule.eval_seed
+        metrics = env.evaluate(self.greedy_policy, users.cpu(), seed)
+        self.log_dict({f"eval/{name}": value for name, value in metrics.items()}, batch_size=len(users))

@@ -26,8 +26,8 @@ from torch import nn
 from rlrec.agents.base import RecAgent
 from rlrec.agents.replay import ReplayBuffer
 from rlrec.agents.schedules import LinearSchedule
+from rlrec.envs.base import Observation
 from rlrec.envs.rollout import random_slates
-from rlrec.envs.synthetic import Observation
 from rlrec.runtime.checks import require_positive
 
 
@@ -82,6 +82,7 @@ class DQNAgent(RecAgent):
         hidden_dim: int = 64,
         history_length: int = 10,
         huber_delta: float = 1.0,
+        task: str = "total",
         name: str = "dqn",
     ) -> None:
         super().__init__(n_items, slate_size)
@@ -123,20 +124,28 @@ class DQNAgent(RecAgent):
             else:
                 slate = self.act(self.to_device(obs), explore=True).cpu()
             next_obs, rewards, done, info = env.step(slate)
+            if self.hparams.task not in rewards:
+                raise ValueError(
+                    f"algorithm.task={self.hparams.task!r} is not a reward of env={env.name}; "
+                    f"it has {sorted(rewards)}"
+                )
             clicked = info["clicked_position"]
+            # The step's reward sits at the slate position the user acted on.
             slot_reward = F.one_hot(clicked.clamp(min=0), self.slate_size).float() * (clicked >= 0)[:, None]
-            self.replay.add(
-                {
-                    "history": obs["history"],
-                    "history_mask": obs["history_mask"],
-                    "slate": slate,
-                    "reward": slot_reward,  # [B, K]
-                    "next_history": next_obs["history"],
-                    "next_history_mask": next_obs["history_mask"],
-                    "done": done.float(),
-                }
-            )
-            self.collect_reward = rewards["click"].mean().item()
+            slot_reward = slot_reward * rewards[self.hparams.task][:, None]
+            active = info["active"]
+            rows = {
+                "history": obs["history"],
+                "history_mask": obs["history_mask"],
+                "slate": slate,
+                "reward": slot_reward,  # [B, K]
+                "next_history": next_obs["history"],
+                "next_history_mask": next_obs["history_mask"],
+                "done": done.float(),
+            }
+            if active.any():
+                self.replay.add({key: value[active] for key, value in rows.items()})
+            self.collect_reward = rewards[self.hparams.task].mean().item()
             obs = env.reset(env.sample_users(env.num_envs)) if done.all() else next_obs
             if step >= self.hparams.warmup_steps:
                 yield self.replay.sample(self.hparams.batch_size)

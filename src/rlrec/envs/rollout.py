@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
-from rlrec.envs.synthetic import Observation
+from rlrec.envs.base import Observation, Policy
 
-Policy = Callable[[Observation], torch.Tensor]  # obs -> slate [B, K]
+__all__ = ["Observation", "Policy", "episode_returns", "random_slates", "uniform_random_policy"]
 
 
 @torch.no_grad()
-def episode_returns(
-    env, policy: Policy, users: torch.Tensor, seed: int, task: str = "click"
-) -> dict[str, torch.Tensor]:
-    """Run one episode per user with the env re-seeded to ``seed``: return [B] and length [B].
+def episode_returns(env, policy: Policy, users: torch.Tensor, seed: int) -> dict[str, torch.Tensor]:
+    """Run one episode per user with the env re-seeded to ``seed``.
+
+    Returns per-user tensors [B]: ``return`` (of ``rewards["total"]``), ``return_<task>`` for every
+    other reward key, and ``episode_length`` (steps while the user was active).
 
     Re-seeding makes every policy evaluated with the same seed face the same users and the same
     random draws of the user model (common random numbers), so their returns compare directly.
     """
     env.seed(seed)
     obs = env.reset(users)
-    total = torch.zeros(len(users))
+    totals: dict[str, torch.Tensor] = {}
     length = torch.zeros(len(users))
     alive = torch.ones(len(users), dtype=torch.bool)
     while alive.any():
         obs, rewards, done, _ = env.step(policy(obs))
-        total += rewards[task] * alive
+        for task, reward in rewards.items():
+            key = "return" if task == "total" else f"return_{task}"
+            totals[key] = totals.get(key, torch.zeros(len(users))) + reward * alive
         length += alive.float()
         alive &= ~done
-    return {"return": total, "episode_length": length}
+    return {**totals, "episode_length": length}
 
 
 def random_slates(batch: int, n_items: int, slate_size: int, generator: torch.Generator | None = None):

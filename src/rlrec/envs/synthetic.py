@@ -15,17 +15,20 @@ import polars as pl
 import torch
 
 from rlrec.data.schema import RecDataset
+from rlrec.envs.base import Observation, RecEnv
+from rlrec.envs.rewards import WeightedReward
 from rlrec.runtime.checks import require_positive
 
-Observation = dict[str, torch.Tensor]  # user [B], history [B, H] item ids, history_mask [B, H] bool
 
-
-class SyntheticRecEnv:
+class SyntheticRecEnv(RecEnv):
     """``reset(users) -> obs`` and ``step(slate) -> obs, rewards{task: [B]}, done [B], info``."""
+
+    tasks = ("click",)
 
     def __init__(
         self,
         dataset: RecDataset,
+        reward: WeightedReward | None = None,
         name: str = "synthetic",
         num_envs: int = 64,
         slate_size: int = 5,
@@ -53,6 +56,8 @@ class SyntheticRecEnv:
         if not 1 <= slate_size <= dataset.n_items:
             raise ValueError(f"env.slate_size must be in [1, n_items={dataset.n_items}], got {slate_size}")
         self.name = name
+        self.reward = reward if reward is not None else WeightedReward(weights={"click": 1.0})
+        self.reward.check_tasks(self.tasks, name)
         self.world = dataset.world
         self.n_items = dataset.n_items
         self.num_envs = num_envs
@@ -70,14 +75,6 @@ class SyntheticRecEnv:
         self._users = self._history = self._mask = None
         self._t = 0
 
-    def seed(self, seed: int) -> None:
-        self.generator.manual_seed(seed)
-
-    def sample_users(self, n: int) -> torch.Tensor:
-        """n training users drawn uniformly with replacement (the environment's own RNG)."""
-        index = torch.randint(len(self.train_users), (n,), generator=self.generator)
-        return self.train_users[index]
-
     def reset(self, users: torch.Tensor) -> Observation:
         self._users = users
         self._history = self.logged_history[users].clone()
@@ -89,7 +86,9 @@ class SyntheticRecEnv:
         """slate [B, K] item ids -> next obs, rewards {"click": [B]}, done [B], info."""
         if self._users is None:
             raise RuntimeError("call reset(users) before step(slate)")
-        batch, k = slate.shape
+        batch = len(self._users)
+        self.check_slate(slate, batch)
+        k = self.slate_size
         positions = torch.arange(k, dtype=torch.float32)
         utility = (
             self.affinity_weight * self.world.affinity(self._users, slate)
@@ -108,8 +107,9 @@ class SyntheticRecEnv:
         self._mask = torch.where(clicked[:, None], shifted_mask, self._mask)
         self._t += 1
         done = torch.full((batch,), self._t >= self.horizon)
-        rewards = {"click": clicked.float()}
-        return self._observation(), rewards, done, {"clicked_position": clicked_position}
+        rewards = self.reward({"click": clicked.float()})
+        info = {"clicked_position": clicked_position, "active": torch.ones(batch, dtype=torch.bool)}
+        return self._observation(), rewards, done, info
 
     def _observation(self) -> Observation:
         return {"user": self._users, "history": self._history.clone(), "history_mask": self._mask.clone()}

@@ -1,0 +1,105 @@
+"""The batched environment contract every environment implements (``env/`` config group).
+
+    env.reset(users [B]) -> obs
+    env.step(slate [B, K]) -> obs, rewards {task: [B], "total": [B]}, done [B], info
+
+``obs`` is ``{"user": [B], "history": [B, H] item ids, "history_mask": [B, H] bool}`` (environments
+may add keys, e.g. user features). ``rewards`` holds one float tensor per behaviour the environment
+produces (``env.tasks``: ``click``, ``cart``, ``purchase``, ``rating``, ...) plus ``"total"``, the
+reward function's weighted sum (``reward/`` config group); single-task agents read one key
+(``algorithm.task``, default ``total``), multi-task agents read them all. ``info`` always holds
+``clicked_position`` ([B] long, the slate position the user acted on, -1 for none) and ``active``
+([B] bool, the users still in their episode when this step began; inactive rows earn nothing and
+their transitions should not be learned from). Once ``done`` a user stays done until ``reset``.
+
+Evaluation is the environment's own protocol: ``evaluate(policy, users, seed)`` returns metric
+names without the split prefix (``return``, ``return_random``, ``hr@10``, ...), so an agent never
+needs to know whether it is judged by a simulator or by replaying logged data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+Observation = dict[str, torch.Tensor]
+Policy = Callable[[Observation], torch.Tensor]  # obs -> slate [B, K]
+
+
+class RecEnv:
+    """Shared behaviour: seeding, user sampling, slate validation, rollout evaluation."""
+
+    name: str
+    n_items: int
+    num_envs: int
+    slate_size: int
+    horizon: int
+    tasks: tuple[str, ...]
+    train_users: torch.Tensor
+    eval_users: torch.Tensor
+    allow_duplicate_items: bool = False
+    generator: torch.Generator
+
+    def seed(self, seed: int) -> None:
+        self.generator.manual_seed(seed)
+
+    def sample_users(self, n: int) -> torch.Tensor:
+        """n training users drawn uniformly with replacement (the environment's own RNG)."""
+        index = torch.randint(len(self.train_users), (n,), generator=self.generator)
+        return self.train_users[index]
+
+    def reset(self, users: torch.Tensor) -> Observation:
+        raise NotImplementedError
+
+    def step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
+        raise NotImplementedError
+
+    def check_slate(self, slate: torch.Tensor, batch: int) -> None:
+        """Raise ValueError for a slate of the wrong shape or dtype, out-of-range or repeated items."""
+        expected = (batch, self.slate_size)
+        if slate.dim() != 2 or tuple(slate.shape) != expected:
+            raise ValueError(
+                f"{self.name}: a slate must have shape [B={batch}, K={self.slate_size}] "
+                f"(env.slate_size), got {tuple(slate.shape)}"
+            )
+        if slate.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8, torch.int8):
+            raise ValueError(f"{self.name}: slate item ids must be integers, got {slate.dtype}")
+        bad = (slate < 0) | (slate >= self.n_items)
+        if bad.any():
+            raise ValueError(
+                f"{self.name}: slate item ids must be in [0, {self.n_items - 1}], got "
+                f"{sorted(set(slate[bad].tolist()))[:10]}"
+            )
+        if not self.allow_duplicate_items and self.slate_size > 1:
+            ordered = slate.sort(dim=1).values
+            repeated = (ordered[:, 1:] == ordered[:, :-1]).any(dim=1)
+            if repeated.any():
+                row = int(repeated.nonzero()[0, 0])
+                raise ValueError(
+                    f"{self.name}: slate row {row} repeats an item ({slate[row].tolist()}); set "
+                    "env.allow_duplicate_items=true to allow it"
+                )
+
+    def reference_policies(self) -> dict[str, Policy]:
+        """Extra policies evaluated beside the agent (``return_<name>``), e.g. oracles. None by default."""
+        return {}
+
+    @torch.no_grad()
+    def evaluate(self, policy: Policy, users: torch.Tensor, seed: int) -> dict[str, float]:
+        """The agent's episode returns per task, and those of uniform-random and reference policies."""
+        from rlrec.envs.rollout import episode_returns, uniform_random_policy
+
+        metrics = episode_metrics(episode_returns(self, policy, users, seed))
+        random = episode_returns(
+            self, uniform_random_policy(self.n_items, self.slate_size, seed), users, seed
+        )
+        metrics["return_random"] = random["return"].mean().item()
+        for name, reference in self.reference_policies().items():
+            metrics[f"return_{name}"] = episode_returns(self, reference, users, seed)["return"].mean().item()
+        return metrics
+
+
+def episode_metrics(episodes: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Mean over users of each per-user episode quantity (``return``, ``return_<task>``, ...)."""
+    return {name: values.float().mean().item() for name, values in episodes.items()}
