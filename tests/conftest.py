@@ -14,16 +14,12 @@ from omegaconf import DictConfig
 from rlrec.config import config_dir, register_configs
 
 # A world and a run small enough for a unit test: seconds, not minutes.
-TINY = [
+TINY_COMMON = [
     "dataset.n_users=200",
     "dataset.n_items=60",
     "env.num_envs=16",
     "env.eval_episodes_users=32",
     "env.horizon=5",
-    "algorithm.batch_size=32",
-    "algorithm.warmup_steps=4",
-    "algorithm.epsilon_decay_steps=30",
-    "algorithm.target_update_every=10",
     "trainer.max_steps=60",
     "trainer.eval_every=30",
     "trainer.log_every_n_steps=5",
@@ -31,6 +27,22 @@ TINY = [
     "logger=csv",
     "encoder=id",  # training mechanics on the fast tower; tests/test_minilm.py trains the default encoder
 ]
+# Per algorithm, the overrides that make it train in a few dozen steps (keys of its own schema).
+TINY_ALGORITHM: dict[str, list[str]] = {
+    "dqn": [
+        "algorithm.batch_size=32",
+        "algorithm.warmup_steps=4",
+        "algorithm.epsilon_decay_steps=30",
+        "algorithm.target_update_every=10",
+    ],
+}
+TINY = [*TINY_COMMON, *TINY_ALGORITHM["dqn"]]  # the default algorithm (dqn)
+
+
+def tiny(algorithm: str = "dqn") -> list[str]:
+    """Tiny overrides for ``algorithm=<algorithm>`` (the choice itself included), for CLI tests."""
+    return [*TINY_COMMON, f"algorithm={algorithm}", *TINY_ALGORITHM.get(algorithm, [])]
+
 
 # The installed console script, as a user runs it (``python -m rlrec.cli`` where there is none).
 _SCRIPT = Path(sys.executable).with_name("rlrec")
@@ -41,8 +53,10 @@ def compose_config(*overrides: str, output_dir: Path | None = None, tiny: bool =
     """The config ``rlrec train`` would see for these overrides (outside a Hydra run)."""
     register_configs()
     paths = [f"paths.output_dir={output_dir}"] if output_dir is not None else []
+    choice = next((o.split("=", 1)[1] for o in overrides if o.startswith("algorithm=")), "dqn")
+    small = [*TINY_COMMON, *TINY_ALGORITHM.get(choice, [])] if tiny else []
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        return compose("config", overrides=[*paths, *(TINY if tiny else []), *overrides])
+        return compose("config", overrides=[*paths, *small, *overrides])
 
 
 def run_rlrec(

@@ -171,3 +171,23 @@ def test_dqn_learns_on_the_simulator(tmp_path):
     )
     metrics = summary["metrics"]
     assert metrics["eval/return"] >= 1.5 * metrics["eval/return_random"]
+
+
+def test_mask_consumed_never_recommends_a_history_item(tmp_path):
+    from hydra.utils import instantiate
+
+    cfg = compose_config("algorithm.mask_consumed=true", output_dir=tmp_path)
+    dataset = instantiate(cfg.dataset)
+    env = instantiate(cfg.env, _partial_=True)(dataset=dataset, reward=instantiate(cfg.reward), seed=0)
+    from rlrec.train import build_item_encoder
+
+    agent = instantiate(cfg.algorithm, _partial_=True)(
+        item_encoder=build_item_encoder(cfg, dataset),
+        state_encoder=instantiate(cfg.state_encoder, _partial_=True, item_titles=None),
+        n_items=dataset.n_items,
+        slate_size=env.slate_size,
+    )
+    obs = env.reset(dataset.eval_users)
+    slate = agent.act(obs)
+    seen = agent.consumed(obs)
+    assert seen.sum() > 0 and not seen.gather(1, slate).any()

@@ -17,10 +17,23 @@ class RecAgent(pl.LightningModule):
     training batches gathered from the environment (fed to Lightning through ``ExperienceStream``).
     """
 
-    def __init__(self, n_items: int, slate_size: int) -> None:
+    def __init__(self, n_items: int, slate_size: int, mask_consumed: bool = False) -> None:
         super().__init__()
         self.n_items = n_items
         self.slate_size = slate_size
+        self.mask_consumed = mask_consumed
+
+    def consumed(self, obs: Observation) -> torch.Tensor:
+        """[B, n_items] bool: the items in each user's observed history."""
+        history, mask = obs["history"], obs["history_mask"]
+        counts = torch.zeros(len(history), self.n_items, device=history.device)
+        return counts.scatter_add_(1, history, mask.float()) > 0  # padding slots add 0
+
+    def slate_from_scores(self, scores: torch.Tensor, obs: Observation) -> torch.Tensor:
+        """The top-K items of ``scores [B, n_items]``, skipping consumed ones if ``mask_consumed``."""
+        if self.mask_consumed:
+            scores = scores.masked_fill(self.consumed(obs), float("-inf"))
+        return scores.topk(self.slate_size, dim=1).indices  # [B, K]
 
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
         raise NotImplementedError

@@ -29,9 +29,9 @@ class DQNConfig:
     hidden_dim: int = 64
     history_length: int = 10  # last n consumed items the state encoder reads
     huber_delta: float = 1.0
-    task: str = (
-        "total"  # the reward key learned from: total (the reward/ group's weighted sum) or one behaviour
-    )
+    mask_consumed: bool = False  # never recommend an item already in the observed history
+    # The reward key learned from: total (the reward/ group's weighted sum) or one behaviour.
+    task: str = "total"
 
 
 ALGORITHM_SCHEMAS: dict[str, type] = {"dqn": DQNConfig}

@@ -26,40 +26,10 @@ from torch import nn
 from rlrec.agents.base import RecAgent
 from rlrec.agents.replay import ReplayBuffer
 from rlrec.agents.schedules import LinearSchedule
+from rlrec.agents.towers import TwoTowerQ
 from rlrec.envs.base import Observation
 from rlrec.envs.rollout import random_slates
 from rlrec.runtime.checks import require_positive
-
-
-class TwoTowerQ(nn.Module):
-    """scores(obs) = f(history) · g(items)ᵀ + b  ->  [B, n_items].
-
-    ``state_encoder`` is a partial (conf/state_encoder/) finished here with the item tower's width.
-    """
-
-    def __init__(
-        self,
-        item_encoder: nn.Module,
-        state_encoder: Callable[..., nn.Module],
-        n_items: int,
-        hidden_dim: int,
-        history_length: int,
-    ) -> None:
-        super().__init__()
-        self.item_tower = item_encoder  # g: [n_items, d]
-        self.state_tower = state_encoder(
-            item_dim=item_encoder.dim,
-            out_dim=item_encoder.dim,
-            hidden_dim=hidden_dim,
-            history_length=history_length,
-            item_encoder=item_encoder,
-        )
-        self.item_bias = nn.Parameter(torch.zeros(n_items))
-
-    def forward(self, obs: Observation) -> torch.Tensor:
-        items = self.item_tower()  # [n_items, d]
-        state = self.state_tower(items[obs["history"]], obs["history_mask"], obs["history"])  # [B, d]
-        return state @ items.T + self.item_bias  # [B, n_items]
 
 
 class DQNAgent(RecAgent):
@@ -83,9 +53,10 @@ class DQNAgent(RecAgent):
         history_length: int = 10,
         huber_delta: float = 1.0,
         task: str = "total",
+        mask_consumed: bool = False,
         name: str = "dqn",
     ) -> None:
-        super().__init__(n_items, slate_size)
+        super().__init__(n_items, slate_size, mask_consumed)
         require_positive(
             "algorithm",
             batch_size=batch_size,
@@ -108,7 +79,7 @@ class DQNAgent(RecAgent):
         if explore:
             explore_rows = torch.rand(len(scores), device=scores.device) < self.epsilon(self.global_step)
             scores = torch.where(explore_rows[:, None], torch.rand_like(scores), scores)
-        return scores.topk(self.slate_size, dim=1).indices  # [B, K]
+        return self.slate_from_scores(scores, obs)  # [B, K]
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
         """Step the env with the ε-greedy policy, store transitions, yield replay minibatches."""

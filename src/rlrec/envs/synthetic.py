@@ -58,6 +58,7 @@ class SyntheticRecEnv(RecEnv):
         self.name = name
         self.reward = reward if reward is not None else WeightedReward(weights={"click": 1.0})
         self.reward.check_tasks(self.tasks, name)
+        self.dataset = dataset  # offline algorithms learn from its logged interactions
         self.world = dataset.world
         self.n_items = dataset.n_items
         self.num_envs = num_envs
