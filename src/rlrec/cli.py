@@ -9,6 +9,7 @@ USAGE = """usage: rlrec <command> [overrides]
 
 commands:
   train          train an agent: a Hydra app (overrides, -m for a sweep, --cfg job, --help)
+  eval           evaluate a checkpoint with its run's config (ckpt=PATH [overrides]); writes eval.json
   data prepare   load, clean, split and cache a dataset; print its statistics
   encode         precompute the item-text embeddings of encoder=... into the cache (paths.cache_dir)
   report         tables (terminal, md, tex, csv) and learning curves over many run folders
@@ -18,6 +19,7 @@ examples:
   rlrec train
   rlrec train algorithm.lr=0.0003 trainer.max_steps=5000
   rlrec train -m seed=0,1,2 algorithm.lr=0.001,0.0003
+  rlrec eval ckpt=outputs/train/runs/2026-01-01/12-00-00/checkpoints/last.ckpt
   rlrec data prepare dataset=movielens dataset.path=data/ml-latest-small
   rlrec encode encoder=minilm
   rlrec report outputs/train/multiruns/2026-01-01/12-00-00 --baseline algorithm.lr=0.001
@@ -27,6 +29,7 @@ examples:
 # command -> module whose ``main(args) -> int`` runs it (imported only when that command runs)
 COMMANDS = {
     "train": "rlrec.train",
+    "eval": "rlrec.evaluate",
     "data": "rlrec.data.prepare",
     "encode": "rlrec.encoders.precompute",
     "report": "rlrec.report.cli",

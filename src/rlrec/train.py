@@ -7,6 +7,7 @@ import logging
 import shlex
 import sys
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
     from rlrec.runtime.checks import require_positive
     from rlrec.runtime.manifest import now, start_manifest, write_json
     from rlrec.runtime.metrics_logger import ParquetMetricsLogger
-    from rlrec.runtime.seeding import derive_seed, fresh_seed, seed_everything
+    from rlrec.runtime.seeding import fresh_seed, seed_everything
 
     run_dir = Path(cfg.paths.output_dir)
     overrides = list(overrides or [])
@@ -43,31 +44,10 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
             log_every_n_steps=cfg.trainer.log_every_n_steps,
         )
         seed_everything(seed)
-        log.info(f"Instantiating dataset <{cfg.dataset._target_}>")
-        dataset = instantiate(cfg.dataset)
-        manifest["cache_keys"]["data"] = dataset.cache_key
-        log.info(f"Instantiating environment <{cfg.env._target_}>")
-        # Built objects are passed to a partial, not merged into the config as instantiate(**kwargs) would.
-        make_env = instantiate(cfg.env, _partial_=True)
-        eval_seed = derive_seed(seed, "eval")
-        log.info(f"Instantiating reward <{cfg.reward._target_}>")
-        reward = instantiate(cfg.reward)
-        train_env = make_env(dataset=dataset, reward=reward, seed=derive_seed(seed, "train_env"))
-        eval_env = make_env(dataset=dataset, reward=reward, seed=eval_seed)
-        item_encoder = build_item_encoder(cfg, dataset)
-        if getattr(item_encoder, "cache_key", None) is not None:
-            manifest["cache_keys"]["embeddings"] = item_encoder.cache_key
-        log.info(f"Instantiating state encoder <{cfg.state_encoder._target_}>")
-        state_encoder = functools.partial(
-            instantiate(cfg.state_encoder, _partial_=True), item_titles=dataset.items["title"].to_list()
-        )
-        log.info(f"Instantiating agent <{cfg.algorithm._target_}>")
-        agent = instantiate(cfg.algorithm, _partial_=True)(
-            item_encoder=item_encoder,
-            state_encoder=state_encoder,
-            n_items=dataset.n_items,
-            slate_size=train_env.slate_size,
-        )
+        experiment = build_experiment(cfg)
+        manifest["cache_keys"].update(experiment.cache_keys)
+        agent, train_env, eval_env = experiment.agent, experiment.train_env, experiment.eval_env
+        eval_seed = experiment.eval_seed
         datamodule = SimulatorDataModule(train_env, eval_env, eval_seed=eval_seed)
 
         loggers = [instantiate(conf) for conf in cfg.logger.values()]
@@ -93,6 +73,52 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
             import wandb
 
             wandb.finish(exit_code=0 if summary["status"] == "completed" else 1)
+
+
+@dataclass
+class Experiment:
+    """Everything one run is made of, built from its config (``rlrec train`` and ``rlrec eval``)."""
+
+    dataset: Any
+    train_env: Any
+    eval_env: Any
+    agent: Any
+    eval_seed: int
+    cache_keys: dict[str, str]
+
+
+def build_experiment(cfg: DictConfig) -> Experiment:
+    """Dataset, reward, environments (train and evaluation, own seeds), encoders and agent."""
+    from hydra.utils import instantiate
+
+    from rlrec.runtime.seeding import derive_seed
+
+    log.info(f"Instantiating dataset <{cfg.dataset._target_}>")
+    dataset = instantiate(cfg.dataset)
+    cache_keys = {"data": dataset.cache_key}
+    log.info(f"Instantiating reward <{cfg.reward._target_}>")
+    reward = instantiate(cfg.reward)
+    log.info(f"Instantiating environment <{cfg.env._target_}>")
+    # Built objects are passed to a partial, not merged into the config as instantiate(**kwargs) would.
+    make_env = instantiate(cfg.env, _partial_=True)
+    eval_seed = derive_seed(cfg.seed, "eval")
+    train_env = make_env(dataset=dataset, reward=reward, seed=derive_seed(cfg.seed, "train_env"))
+    eval_env = make_env(dataset=dataset, reward=reward, seed=eval_seed)
+    item_encoder = build_item_encoder(cfg, dataset)
+    if getattr(item_encoder, "cache_key", None) is not None:
+        cache_keys["embeddings"] = item_encoder.cache_key
+    log.info(f"Instantiating state encoder <{cfg.state_encoder._target_}>")
+    state_encoder = functools.partial(
+        instantiate(cfg.state_encoder, _partial_=True), item_titles=dataset.items["title"].to_list()
+    )
+    log.info(f"Instantiating agent <{cfg.algorithm._target_}>")
+    agent = instantiate(cfg.algorithm, _partial_=True)(
+        item_encoder=item_encoder,
+        state_encoder=state_encoder,
+        n_items=dataset.n_items,
+        slate_size=train_env.slate_size,
+    )
+    return Experiment(dataset, train_env, eval_env, agent, eval_seed, cache_keys)
 
 
 def build_item_encoder(cfg: DictConfig, dataset):
