@@ -191,3 +191,30 @@ def test_mask_consumed_never_recommends_a_history_item(tmp_path):
     slate = agent.act(obs)
     seen = agent.consumed(obs)
     assert seen.sum() > 0 and not seen.gather(1, slate).any()
+
+
+def test_a_nan_loss_stops_the_run_naming_the_step_and_term_and_keeps_the_last_good_checkpoint(
+    tmp_path, monkeypatch
+):
+    from rlrec.agents.base import NonFiniteLossError
+    from rlrec.agents.dqn import DQNAgent
+
+    original = DQNAgent.training_step
+
+    def poisoned(self, batch, batch_idx):
+        loss = original(self, batch, batch_idx)
+        if self.global_step == 12:
+            self.log("train/loss_injected", torch.tensor(float("nan")))
+        return loss
+
+    monkeypatch.setattr(DQNAgent, "training_step", poisoned)
+    cfg = compose_config("trainer.max_steps=30", "trainer.eval_every=5", output_dir=tmp_path)
+    with pytest.raises(NonFiniteLossError, match="training step 12: train/loss_injected = nan"):
+        train(cfg)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "failed" and "train/loss_injected" in summary["error"]
+    last = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["global_step"] == 12, "the state before the non-finite loss reached the weights"
+    assert all(torch.isfinite(value).all() for value in last["state_dict"].values())
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["status"] == "failed"

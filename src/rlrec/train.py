@@ -21,6 +21,7 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
     from hydra.utils import instantiate
     from pytorch_lightning.loggers import WandbLogger  # wandb itself is imported only if it is used
 
+    from rlrec.agents.base import NonFiniteLossError
     from rlrec.agents.experience import SimulatorDataModule
     from rlrec.runtime.checks import require_positive
     from rlrec.runtime.manifest import now, start_manifest, write_json
@@ -56,7 +57,16 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
         trainer = _build_trainer(cfg.trainer, run_dir, [*loggers, metrics_logger])
         metrics_logger.trainer = trainer
-        trainer.fit(agent, datamodule=datamodule)
+        try:
+            trainer.fit(agent, datamodule=datamodule)
+        except NonFiniteLossError as error:
+            # The guard fires before backward, so the weights are still those of the last good step.
+            trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
+            summary["error"] = str(error)
+            log.error(
+                f"{error}; summary.json marks the run failed, checkpoints/last.ckpt holds the last good state"
+            )
+            raise
         # `best` refreshes last.ckpt only when it also saves a new best, so write the final state here.
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)  # resumable
 

@@ -10,6 +10,10 @@ import torch
 from rlrec.envs.base import Observation
 
 
+class NonFiniteLossError(FloatingPointError):
+    """A loss term became NaN or inf: the run stops before the bad update reaches the weights."""
+
+
 class RecAgent(pl.LightningModule):
     """A recommender policy trained by Lightning.
 
@@ -37,6 +41,25 @@ class RecAgent(pl.LightningModule):
 
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
         raise NotImplementedError
+
+    def log(self, name: str, value, *args, **kwargs) -> None:
+        """Lightning's ``log``, refusing a NaN or inf ``train/loss*`` term (the NaN guard, by name)."""
+        if name.startswith("train/loss"):
+            self._check_finite(name, value)
+        super().log(name, value, *args, **kwargs)
+
+    def on_before_backward(self, loss: torch.Tensor) -> None:
+        """The total loss, whatever its terms were logged as, before it reaches the gradients."""
+        self._check_finite("the training loss returned by training_step", loss)
+
+    def _check_finite(self, term: str, value) -> None:
+        value = torch.as_tensor(value).detach()
+        if not torch.isfinite(value).all():
+            raise NonFiniteLossError(
+                f"non-finite loss at training step {self.global_step}: {term} = {value.float().mean().item()}; "
+                "the run stops here and its checkpoints keep the last good weights (try a lower "
+                "algorithm.lr or trainer.gradient_clip_val)"
+            )
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
         raise NotImplementedError
