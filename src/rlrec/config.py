@@ -55,6 +55,7 @@ class RLRecConfig:
     """The top level. Groups are typed ``Any`` here; each group's own schema types its fields."""
 
     seed: Optional[int] = 0
+    ckpt_path: Optional[str] = None  # resume training from this checkpoint (e.g. <run>/checkpoints/last.ckpt)
     optimized_metric: str = "eval/return"  # the summary metric a run returns to a sweeper (Optuna)
     dataset: Any = MISSING
     encoder: Any = MISSING

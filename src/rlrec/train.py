@@ -20,9 +20,11 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
     """Run one experiment into ``cfg.paths.output_dir``; return its summary (also summary.json)."""
     from hydra.utils import instantiate
     from pytorch_lightning.loggers import WandbLogger  # wandb itself is imported only if it is used
+    from pytorch_lightning.utilities.exceptions import SIGTERMException
 
     from rlrec.agents.base import NonFiniteLossError
     from rlrec.agents.experience import SimulatorDataModule
+    from rlrec.runtime.callbacks import Preemption
     from rlrec.runtime.checks import require_positive
     from rlrec.runtime.manifest import now, start_manifest, write_json
     from rlrec.runtime.metrics_logger import ParquetMetricsLogger
@@ -55,10 +57,13 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         for logger in loggers:
             log.info(f"Logging to <{type(logger).__name__}>")
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-        trainer = _build_trainer(cfg.trainer, run_dir, [*loggers, metrics_logger])
+        preemption = Preemption()
+        trainer = _build_trainer(cfg.trainer, run_dir, [*loggers, metrics_logger], [preemption])
         metrics_logger.trainer = trainer
         try:
-            trainer.fit(agent, datamodule=datamodule)
+            trainer.fit(agent, datamodule=datamodule, ckpt_path=_resume_path(cfg.ckpt_path))
+        except SIGTERMException:  # Lightning ends the epoch that a SIGTERM stopped this way
+            preemption.received = True
         except NonFiniteLossError as error:
             # The guard fires before backward, so the weights are still those of the last good step.
             trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
@@ -71,6 +76,13 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)  # resumable
 
         summary["metrics"] = {**metrics_logger.last_values(), "train/steps": trainer.global_step}
+        if preemption.received:
+            summary["status"] = "interrupted"
+            log.warning(
+                f"stopped by a signal at step {trainer.global_step}; resume with "
+                f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}"
+            )
+            return summary
         summary["status"] = "completed"
         shown = {k: v for k, v in summary["metrics"].items() if k.startswith("eval/") and "@" not in k}
         log.info(", ".join(f"{k} {v:.3f}" for k, v in sorted(shown.items())) + f"; run folder: {run_dir}")
@@ -146,17 +158,20 @@ def build_item_encoder(cfg: DictConfig, dataset):
     return make_encoder(n_items=dataset.n_items, item_texts=texts, cache_dir=cfg.paths.cache_dir)
 
 
-def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any]):
+def _resume_path(ckpt_path: str | None) -> str | None:
+    if ckpt_path is None:
+        return None
+    path = Path(ckpt_path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"ckpt_path={ckpt_path}: no such checkpoint file")
+    return str(path)
+
+
+def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any], callbacks: list[Any]):
     import pytorch_lightning as pl
-    from pytorch_lightning.callbacks import Callback, ModelCheckpoint
+    from pytorch_lightning.callbacks import ModelCheckpoint
 
-    class EvaluateAtTheEnd(Callback):
-        """Stop at max_steps through ``should_stop``, which makes Lightning run the evaluation there
-        too (inside fit, so the best-checkpoint callback sees it) when max_steps % eval_every != 0."""
-
-        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-            if trainer.global_step >= trainer.max_steps:
-                trainer.should_stop = True
+    from rlrec.runtime.callbacks import EvaluateAtTheEnd
 
     # The env steps with the live policy, so experience cannot come from worker processes.
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -188,7 +203,7 @@ def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any]):
         deterministic=trainer_cfg.deterministic,
         default_root_dir=run_dir,
         logger=loggers,
-        callbacks=[EvaluateAtTheEnd(), best],
+        callbacks=[EvaluateAtTheEnd(), best, *callbacks],
     )
 
 
