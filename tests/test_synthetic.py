@@ -7,8 +7,9 @@ import torch
 
 from rlrec.data.schema import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE
 from rlrec.data.synthetic import TOPICS, generate_synthetic
-from rlrec.envs.rollout import episode_returns, uniform_random_policy
+from rlrec.envs.rollout import episode_returns, random_slates, uniform_random_policy
 from rlrec.envs.synthetic import SyntheticRecEnv
+from rlrec.envs.synthetic_reference import PerUserSimulator
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +64,25 @@ def test_bad_dataset_settings_fail_clearly(bad):
         generate_synthetic(**{"n_users": 50, "n_items": 40, "n_topics": 8, **bad})
 
 
+def _rollout(env, users, steps, seed=0):
+    """Random slates for ``steps`` steps: list of (rewards, done, info) of each step."""
+    generator = torch.Generator().manual_seed(seed)
+    env.reset(users)
+    return [
+        env.step(random_slates(len(users), env.n_items, env.slate_size, generator))[1:] for _ in range(steps)
+    ]
+
+
 def test_env_step_shapes_and_history_update(dataset):
-    env = SyntheticRecEnv(dataset, num_envs=16, slate_size=4, horizon=3, seed=0)
+    env = SyntheticRecEnv(dataset, num_envs=16, slate_size=4, horizon=3, leave_bias=-30.0, seed=0)
     users = env.sample_users(16)
     obs = env.reset(users)
     assert obs["history"].shape == (16, 20) and obs["history_mask"].dtype == torch.bool
     slate = torch.arange(4).repeat(16, 1)
     for t in range(3):
         next_obs, rewards, done, info = env.step(slate)
+        assert set(rewards) == {"click", "cart", "purchase", "total"}
+        assert set(info) >= {"clicked_position", "active", "left"}
         clicked = info["clicked_position"] >= 0
         assert torch.equal(rewards["click"], clicked.float())
         expected_last = torch.where(
@@ -79,37 +91,207 @@ def test_env_step_shapes_and_history_update(dataset):
             obs["history"][:, -1],
         )
         assert torch.equal(next_obs["history"][:, -1], expected_last)
-        assert done.all() == (t == 2)
+        assert done.all() == (t == 2), "nobody leaves (leave_bias=-30): done exactly at the horizon"
         obs = next_obs
 
 
-def test_click_model_prefers_what_users_like(dataset):
-    """A slate of the true best items earns far more clicks than a random one; no-click can dominate."""
-    env = SyntheticRecEnv(dataset, slate_size=5, horizon=5)
-    users = dataset.eval_users
-    world = dataset.world
+def test_funnel_cart_after_click_purchase_after_cart_and_quality_sells(dataset):
+    env = SyntheticRecEnv(dataset, horizon=20, leave_bias=-30.0, seed=1)
+    totals = {"click": 0.0, "cart": 0.0, "purchase": 0.0}
+    for rewards, _, _ in _rollout(env, dataset.train_users, 20):
+        assert (rewards["cart"] <= rewards["click"]).all() and (rewards["purchase"] <= rewards["cart"]).all()
+        expected = 0.2 * rewards["click"] + 0.5 * rewards["cart"] + 1.0 * rewards["purchase"]
+        assert torch.allclose(rewards["total"], expected), "reward=weighted defaults"
+        for task in totals:
+            totals[task] += rewards[task].sum().item()
+    assert totals["click"] > totals["cart"] > totals["purchase"] > 0
+    # Clicked items of above-median quality reach the cart far more often (cart_quality > 0).
+    env = SyntheticRecEnv(dataset, horizon=1, seed=2)
+    users = dataset.train_users.repeat(20)
+    env.reset(users)
+    quality = dataset.world.item_quality
+    good, bad = quality.topk(5).indices, (-quality).topk(5).indices
+    _, good_rewards, _, _ = env.step(good.repeat(len(users), 1))
+    env.reset(users)
+    _, bad_rewards, _, _ = env.step(bad.repeat(len(users), 1))
+    good_rate = good_rewards["cart"].sum() / good_rewards["click"].sum()
+    bad_rate = bad_rewards["cart"].sum() / bad_rewards["click"].sum()
+    assert good_rate > 3 * bad_rate
 
-    def oracle(obs):
-        utility = env.affinity_weight * world.user_interests[obs["user"]] @ world.item_topics.T
-        return (utility + env.quality_weight * world.item_quality).topk(5, dim=1).indices
 
-    best = episode_returns(env, oracle, users, seed=1)["return"].mean()
-    random = episode_returns(env, uniform_random_policy(80, 5, seed=1), users, seed=1)["return"].mean()
-    assert best > 1.5 * random > 0
-    never = SyntheticRecEnv(dataset, slate_size=5, horizon=5, no_click_utility=50.0)
-    assert episode_returns(never, oracle, users, seed=1)["return"].sum() == 0
+def test_drift_and_boredom_follow_their_equations(dataset):
+    env = SyntheticRecEnv(dataset, no_click_utility=-50.0, leave_bias=-30.0, seed=0)  # everyone clicks
+    users = dataset.train_users[:32]
+    env.reset(users)
+    slate = torch.arange(5).repeat(32, 1)
+    interests, boredom = env.interests.clone(), env.boredom.clone()
+    _, _, _, info = env.step(slate)
+    item = slate.gather(1, info["clicked_position"][:, None])[:, 0]
+    x = dataset.world.item_topics[item]
+    assert (info["clicked_position"] >= 0).all()
+    assert torch.allclose(env.interests, (1 - env.drift_rate) * interests + env.drift_rate * x, atol=1e-6)
+    assert torch.allclose(env.boredom, env.boredom_decay * boredom + x)
+    assert torch.allclose(env.interests.sum(1), torch.ones(32)), "interests stay a distribution"
+    # a topic never consumed again decays geometrically; repeating a topic keeps raising its boredom
+    never = SyntheticRecEnv(dataset, no_click_utility=50.0, leave_bias=-30.0)  # nobody clicks
+    never.reset(users)
+    never.boredom = env.boredom.clone()
+    never.step(slate)
+    assert torch.allclose(never.boredom, env.boredom_decay * env.boredom)
+
+
+def test_boredom_lowers_the_utility_of_a_repeated_topic(dataset):
+    env = SyntheticRecEnv(dataset, seed=0)
+    users = dataset.train_users[:8]
+    env.reset(users)
+    slate = torch.arange(1, 6).repeat(8, 1)
+    first = env.utility(slate)  # [8, 5]
+    drift_free = SyntheticRecEnv(dataset, drift_rate=0.0, no_click_utility=-50.0, leave_bias=-30.0, seed=0)
+    drift_free.reset(users)
+    for _ in range(5):
+        drift_free.step(slate)
+    after = drift_free.utility(slate)
+    assert (after <= first + 1e-6).all() and (after < first - 0.1).any(1).all(), (
+        "after 5 clicks on these items' topics none is more attractive, and some much less"
+    )
+    no_boredom = SyntheticRecEnv(dataset, drift_rate=0.0, boredom_weight=0.0, no_click_utility=-50.0, seed=0)
+    no_boredom.reset(users)
+    for _ in range(5):
+        no_boredom.step(slate)
+    assert torch.allclose(no_boredom.utility(slate), first)
+
+
+def test_users_leave_and_stay_done_with_zero_reward(dataset):
+    env = SyntheticRecEnv(dataset, horizon=10, leave_bias=30.0, seed=0)  # everyone leaves at step 1
+    steps = _rollout(env, dataset.eval_users, 3)
+    _, done, info = steps[0]
+    assert info["active"].all() and info["left"].all() and done.all()
+    for rewards, done, info in steps[1:]:
+        assert not info["active"].any() and not info["left"].any() and done.all()
+        assert all((value == 0).all() for value in rewards.values())
+    # Unhappy users (no clicks: satisfaction falls) leave earlier than happy ones.
+    env = SyntheticRecEnv(dataset, horizon=30, seed=0)
+    bored = episode_returns(
+        env, lambda obs: torch.arange(5).repeat(len(obs["user"]), 1), dataset.eval_users, 0
+    )
+    oracle = episode_returns(env, env.reference_policies()["oracle"], dataset.eval_users, 0)
+    assert oracle["episode_length"].mean() > bored["episode_length"].mean()
+    assert (oracle["episode_length"] < 30).any(), "some users leave before the horizon"
 
 
 def test_env_is_reproducible_from_its_seed(dataset):
-    env = SyntheticRecEnv(dataset, horizon=4)
+    def trajectory(seed):
+        env = SyntheticRecEnv(dataset, horizon=8, seed=seed)
+        return torch.stack(
+            [
+                torch.stack([info["clicked_position"], rewards["purchase"].long(), done.long()])
+                for rewards, done, info in _rollout(env, dataset.eval_users, 8)
+            ]
+        )
+
+    assert torch.equal(trajectory(9), trajectory(9))
+    assert not torch.equal(trajectory(9), trajectory(10))
+    env = SyntheticRecEnv(dataset, horizon=6)
     policy = uniform_random_policy(80, 5, seed=0)
     first = episode_returns(env, policy, dataset.eval_users, seed=9)["return"]
     policy = uniform_random_policy(80, 5, seed=0)
     assert torch.equal(first, episode_returns(env, policy, dataset.eval_users, seed=9)["return"])
 
 
-def test_env_refuses_bad_input(dataset):
-    with pytest.raises(ValueError, match="slate_size"):
-        SyntheticRecEnv(dataset, slate_size=0)
+def test_per_user_reference_loop_reproduces_the_vectorised_env(dataset):
+    """Same equations, same draws: the plain-Python loop (bench baseline) gives the same trajectories."""
+    env = SyntheticRecEnv(dataset, horizon=12, seed=5)
+    users = dataset.train_users[:64]
+    steps = _rollout(env, users, 12, seed=3)
+    draws = torch.Generator().manual_seed(5)  # the env draws one [B, 4] uniform tensor per step
+    draw_steps = [torch.rand(64, 4, generator=draws) for _ in range(12)]
+    simulator = PerUserSimulator(env)
+    states = [simulator.reset(int(u)) for u in users]
+    generator = torch.Generator().manual_seed(3)
+    agree = total = 0
+    for t, (rewards, done, info) in enumerate(steps):
+        slate = random_slates(64, 80, 5, generator)
+        for b in range(64):
+            out = simulator.step(states[b], slate[b].tolist(), draw_steps[t][b].tolist())
+            same = (
+                out.clicked_position == int(info["clicked_position"][b])
+                and out.cart == bool(rewards["cart"][b])
+                and out.purchase == bool(rewards["purchase"][b])
+                and out.left == bool(info["left"][b])
+                and out.done == bool(done[b])
+            )
+            agree, total = agree + same, total + 1
+    assert agree / total >= 0.99, f"{agree}/{total} (user, step) outcomes identical"
+    torch.testing.assert_close(
+        torch.tensor([s.satisfaction for s in states], dtype=torch.float32),
+        env.satisfaction,
+        atol=1e-4,
+        rtol=0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("slate", "message"),
+    [
+        (torch.zeros(4, 3, dtype=torch.long), r"shape \[B=4, K=5\]"),
+        (torch.zeros(4, 5), "must be integers"),
+        (torch.full((4, 5), 80), r"must be in \[0, 79\]"),
+        (torch.tensor([[0, 1, 2, 3, 3]] * 4), "repeats an item.*env.allow_duplicate_items=true"),
+    ],
+)
+def test_env_refuses_bad_slates(dataset, slate, message):
+    env = SyntheticRecEnv(dataset)
+    env.reset(dataset.eval_users[:4])
+    with pytest.raises(ValueError, match=message):
+        env.step(slate)
+
+
+def test_allow_duplicate_items_accepts_repeats(dataset):
+    env = SyntheticRecEnv(dataset, allow_duplicate_items=True)
+    env.reset(dataset.eval_users[:4])
+    env.step(torch.tensor([[0, 1, 2, 3, 3]] * 4))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"slate_size": 0}, ValueError, "env.slate_size"),
+        ({"horizon": 0}, ValueError, "env.horizon must be at least 1"),
+        ({"drift_rate": 1.5}, ValueError, r"env.drift_rate must be in \[0, 1\]"),
+        ({"boredom_decay": -0.1}, ValueError, r"env.boredom_decay must be in \[0, 1\]"),
+        ({"satisfaction_decay": 2.0}, ValueError, r"env.satisfaction_decay must be in \[0, 1\]"),
+    ],
+)
+def test_env_refuses_bad_settings(dataset, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        SyntheticRecEnv(dataset, **kwargs)
+
+
+def test_step_before_reset_fails(dataset):
     with pytest.raises(RuntimeError, match="reset"):
         SyntheticRecEnv(dataset).step(torch.zeros(2, 5, dtype=torch.long))
+
+
+def test_shards_are_disjoint_and_cover_the_users(dataset):
+    shards = [SyntheticRecEnv(dataset).shard(rank, 3) for rank in range(3)]
+    for split, users in [("train_users", dataset.train_users), ("eval_users", dataset.eval_users)]:
+        parts = [getattr(env, split) for env in shards]
+        assert sum(len(p) for p in parts) == len(users)
+        assert torch.equal(torch.cat(parts).sort().values, users.sort().values), "disjoint and complete"
+    sampled = shards[1].sample_users(200)
+    assert torch.isin(sampled, shards[1].train_users).all()
+    with pytest.raises(ValueError, match="rank must be in"):
+        SyntheticRecEnv(dataset).shard(3, 3)
+    with pytest.raises(ValueError, match="cannot be split over"):
+        SyntheticRecEnv(dataset).shard(0, 10_000)
+
+
+@pytest.mark.slow
+def test_oracles_beat_random_and_longterm_beats_myopic_on_defaults():
+    """The required figures on the default world and env (seeds 0, 1, 2; bench/bench_oracles.py)."""
+    from bench.bench_oracles import oracle_returns
+
+    returns = oracle_returns(seeds=(0, 1, 2))
+    random, oracle, longterm = (returns[k].mean() for k in ("random", "oracle", "oracle_longterm"))
+    assert oracle >= 2 * random
+    assert longterm >= 1.2 * oracle

@@ -44,6 +44,21 @@ class RecEnv:
     def seed(self, seed: int) -> None:
         self.generator.manual_seed(seed)
 
+    def shard(self, rank: int, world_size: int) -> RecEnv:
+        """Keep only rank ``rank``'s share of the train and eval users (every ``world_size``-th one,
+        from ``rank``), so the ranks of a distributed run simulate disjoint users. Returns self."""
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise ValueError(f"{self.name}: shard rank must be in [0, world_size={world_size}), got {rank}")
+        for split in ("train_users", "eval_users"):
+            users = getattr(self, split)
+            if len(users) < world_size:
+                raise ValueError(
+                    f"{self.name}: {len(users)} {split.replace('_', ' ')} cannot be split over "
+                    f"{world_size} ranks (at least one each)"
+                )
+            setattr(self, split, users[rank::world_size])
+        return self
+
     def sample_users(self, n: int) -> torch.Tensor:
         """n training users drawn uniformly with replacement (the environment's own RNG)."""
         index = torch.randint(len(self.train_users), (n,), generator=self.generator)

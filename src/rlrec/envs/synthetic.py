@@ -1,12 +1,36 @@
-"""Vectorised click simulator over a synthetic world.
+"""Long-horizon, multi-behaviour user simulator over a synthetic world, vectorised over users.
 
-Each step every simulated user sees a slate of K items and clicks at most one, by a multinomial
-logit with a no-click option (McFadden 1974; as in SlateQ, Ie et al. 2019):
+State of user b (per episode; the world's ``user_interests`` are copied at ``reset``): interests
+θ_b ∈ Δ^T over T topics, boredom β_b ∈ R^T_+ (0 at reset), satisfaction s_b ∈ R (0 at reset).
+Item i has topic weights x_i ∈ Δ^T (0.7 main + 0.3 side topic) and quality q_i ~ N(0, 1).
 
-    u_k = w_a · affinity(user, item_k) + w_q · quality(item_k) − d · k,     u_0 = no-click utility
-    P(click k) = exp(u_k) / (exp(u_0) + Σ_j exp(u_j))
+Choice (multinomial logit with a no-click option; McFadden 1974, SlateQ: Ie et al. 2019). For
+the slate (i_1 … i_K):
 
-A click appends the item to the user's history, which is what the agent observes.
+    u_bk = w_a θ_b·x_ik + w_q q_ik − w_β β_b·x_ik − d (k − 1),        u_b0 = no_click_utility
+    P(click k) = exp(u_bk) / (exp(u_b0) + Σ_j exp(u_bj))
+
+Funnel (each stage only after the previous one), σ the logistic function:
+
+    P(cart | click i)    = σ(c_0 + c_q q_i + c_a θ_b·x_i)
+    P(purchase | cart i) = σ(p_0 + p_q q_i)
+
+Long-term dynamics, after the step's choice (clicked item i, c_b = 1 if user b clicked):
+
+    θ_b ← (1 − η c_b) θ_b + η c_b x_i               interests drift towards what is consumed
+    β_b ← λ β_b + c_b x_i                           boredom grows with repeats, decays otherwise
+    v_b = c_b (q_i − w_β β_b·x_i) − (1 − c_b) n     the step's experience (β before the update)
+    s_b ← ρ s_b + (1 − ρ) v_b                       satisfaction: a moving average of experience
+    P(leave) = σ(l_0 − l_s s_b)                     the user leaves (done) with this probability
+
+The click utility weighs quality lightly (w_q) while purchases and satisfaction weigh it heavily,
+and boredom builds up over a session: a policy greedy on the click utility (``oracle``) fills the
+slate with well-liked but mediocre, ever more repetitive items, loses purchases and users, and is
+beaten by one that looks ahead (``oracle_longterm``). An episode lasts at most ``horizon`` steps.
+
+Every random draw comes from ``self.generator``: one ``[B, 4]`` uniform tensor per step (choice,
+cart, purchase, leave), so the same seed gives the same trajectories, and
+rlrec.envs.synthetic_reference replays the same draws one user at a time.
 """
 
 from __future__ import annotations
@@ -15,15 +39,20 @@ import polars as pl
 import torch
 
 from rlrec.data.schema import RecDataset
-from rlrec.envs.base import Observation, RecEnv
+from rlrec.envs.base import Observation, Policy, RecEnv
 from rlrec.envs.rewards import WeightedReward
 from rlrec.runtime.checks import require_positive
 
+# oracle_longterm: weight of the satisfaction an item adds, and the penalty per repeated topic weight
+# within one slate (heuristics, not fitted; see SyntheticRecEnv.longterm_scores).
+LOOKAHEAD_WEIGHT = 2.0
+SLATE_SPREAD_PENALTY = 2.0
+
 
 class SyntheticRecEnv(RecEnv):
-    """``reset(users) -> obs`` and ``step(slate) -> obs, rewards{task: [B]}, done [B], info``."""
+    """``reset(users) -> obs`` and ``step(slate) -> obs, rewards{click, cart, purchase, total}, done, info``."""
 
-    tasks = ("click",)
+    tasks = ("click", "cart", "purchase")
 
     def __init__(
         self,
@@ -32,11 +61,24 @@ class SyntheticRecEnv(RecEnv):
         name: str = "synthetic",
         num_envs: int = 64,
         slate_size: int = 5,
-        horizon: int = 10,
+        horizon: int = 30,
         affinity_weight: float = 5.0,
-        quality_weight: float = 0.5,
+        quality_weight: float = 0.2,
         position_decay: float = 0.1,
         no_click_utility: float = 3.0,
+        cart_bias: float = -3.0,
+        cart_quality: float = 1.5,
+        cart_affinity: float = 2.0,
+        purchase_bias: float = -2.0,
+        purchase_quality: float = 2.0,
+        drift_rate: float = 0.05,
+        boredom_weight: float = 1.5,
+        boredom_decay: float = 0.9,
+        satisfaction_decay: float = 0.8,
+        no_click_penalty: float = 1.0,
+        leave_bias: float = -3.0,
+        leave_sensitivity: float = 2.0,
+        allow_duplicate_items: bool = False,
         eval_episodes_users: int = 256,
         history_window: int = 20,
         seed: int = 0,
@@ -55,8 +97,15 @@ class SyntheticRecEnv(RecEnv):
         )
         if not 1 <= slate_size <= dataset.n_items:
             raise ValueError(f"env.slate_size must be in [1, n_items={dataset.n_items}], got {slate_size}")
+        for key, value in [
+            ("drift_rate", drift_rate),
+            ("boredom_decay", boredom_decay),
+            ("satisfaction_decay", satisfaction_decay),
+        ]:
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"env.{key} must be in [0, 1], got {value}")
         self.name = name
-        self.reward = reward if reward is not None else WeightedReward(weights={"click": 1.0})
+        self.reward = reward if reward is not None else WeightedReward()
         self.reward.check_tasks(self.tasks, name)
         self.dataset = dataset  # offline algorithms learn from its logged interactions
         self.world = dataset.world
@@ -68,52 +117,161 @@ class SyntheticRecEnv(RecEnv):
         self.quality_weight = quality_weight
         self.position_decay = position_decay
         self.no_click_utility = no_click_utility
+        self.cart_bias, self.cart_quality, self.cart_affinity = cart_bias, cart_quality, cart_affinity
+        self.purchase_bias, self.purchase_quality = purchase_bias, purchase_quality
+        self.drift_rate = drift_rate
+        self.boredom_weight, self.boredom_decay = boredom_weight, boredom_decay
+        self.satisfaction_decay, self.no_click_penalty = satisfaction_decay, no_click_penalty
+        self.leave_bias, self.leave_sensitivity = leave_bias, leave_sensitivity
+        self.allow_duplicate_items = allow_duplicate_items
         self.history_window = history_window
         self.train_users = dataset.train_users
         self.eval_users = dataset.eval_users[:eval_episodes_users]
         self.logged_history, self.logged_mask = _last_items(dataset, history_window)  # [U, H]
         self.generator = torch.Generator().manual_seed(seed)
-        self._users = self._history = self._mask = None
+        self._positions = torch.arange(slate_size, dtype=torch.float32)  # k − 1 for slate position k
+        self._users: torch.Tensor | None = None
         self._t = 0
 
+    # ----------------------------------------------------------------------------------- episode
     def reset(self, users: torch.Tensor) -> Observation:
+        batch = len(users)
         self._users = users
-        self._history = self.logged_history[users].clone()
-        self._mask = self.logged_mask[users].clone()
+        self._history = self.logged_history[users].clone()  # [B, H]
+        self._mask = self.logged_mask[users].clone()  # [B, H]
+        self.interests = self.world.user_interests[users].clone()  # θ [B, T]
+        self.boredom = torch.zeros_like(self.interests)  # β [B, T]
+        self.satisfaction = torch.zeros(batch)  # s [B]
+        self.active = torch.ones(batch, dtype=torch.bool)  # [B]
         self._t = 0
         return self._observation()
 
     def step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
-        """slate [B, K] item ids -> next obs, rewards {"click": [B]}, done [B], info."""
+        """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info."""
         if self._users is None:
             raise RuntimeError("call reset(users) before step(slate)")
         batch = len(self._users)
         self.check_slate(slate, batch)
-        k = self.slate_size
-        positions = torch.arange(k, dtype=torch.float32)
-        utility = (
-            self.affinity_weight * self.world.affinity(self._users, slate)
-            + self.quality_weight * self.world.item_quality[slate]
-            - self.position_decay * positions
-        )  # [B, K]
-        no_click = torch.full((batch, 1), self.no_click_utility)
-        choice = torch.multinomial(torch.cat([no_click, utility], 1).softmax(1), 1, generator=self.generator)
-        clicked_position = choice.squeeze(1) - 1  # [B], -1 = no click
-        clicked = clicked_position >= 0
-        clicked_item = slate.gather(1, clicked_position.clamp(min=0)[:, None])  # [B, 1]
+        slate = slate.long()
+        draws = torch.rand(batch, 4, generator=self.generator)  # choice, cart, purchase, leave
+        active = self.active
+        world, k = self.world, self.slate_size
 
-        shifted = torch.cat([self._history[:, 1:], clicked_item], 1)
+        topics = world.item_topics.index_select(0, slate.reshape(-1)).view(batch, k, -1)  # x [B, K, T]
+        quality = world.item_quality.index_select(0, slate.reshape(-1)).view(batch, k)  # q [B, K]
+        state = torch.stack([self.interests, self.boredom], 2)  # [B, T, 2]
+        affinity, bored = torch.bmm(topics, state).unbind(2)  # θ·x, β·x [B, K]
+        utility = (
+            self.affinity_weight * affinity
+            + self.quality_weight * quality
+            - self.boredom_weight * bored
+            - self.position_decay * self._positions[:k]
+        )  # [B, K]
+        logits = torch.cat([torch.full((batch, 1), self.no_click_utility), utility], 1)  # [B, 1 + K]
+        weights = (logits - logits.max(1, keepdim=True).values).exp()
+        cumulative = weights.cumsum(1)  # inverse-CDF draw from the MNL probabilities
+        choice = (cumulative < draws[:, :1] * cumulative[:, -1:]).sum(1).clamp(max=k)  # [B] 0 = no click
+        clicked = (choice > 0) & active
+        position = (choice - 1).clamp(min=0)  # [B]
+        clicked_position = torch.where(clicked, position, -1)
+        item = slate.gather(1, position[:, None])[:, 0]  # [B]
+        x = topics.gather(1, position[:, None, None].expand(batch, 1, topics.shape[2]))[:, 0]  # x_i [B, T]
+        q = quality.gather(1, position[:, None])[:, 0]  # q_i [B]
+        affinity_i = affinity.gather(1, position[:, None])[:, 0]  # θ·x_i [B]
+        bored_i = bored.gather(1, position[:, None])[:, 0]  # β·x_i [B]
+
+        p_cart = torch.sigmoid(self.cart_bias + self.cart_quality * q + self.cart_affinity * affinity_i)
+        carted = clicked & (draws[:, 1] < p_cart)
+        purchased = carted & (draws[:, 2] < torch.sigmoid(self.purchase_bias + self.purchase_quality * q))
+
+        c = clicked.float()  # [B]
+        a = active.float()
+        self.interests = self.interests + (self.drift_rate * c)[:, None] * (x - self.interests)
+        # boredom decays only while the user is in the session (a user who left is frozen)
+        self.boredom = (1 - a * (1 - self.boredom_decay))[:, None] * self.boredom + c[:, None] * x
+        experience = c * (q - self.boredom_weight * bored_i) - (1 - c) * self.no_click_penalty
+        rho = self.satisfaction_decay
+        self.satisfaction = self.satisfaction + a * (1 - rho) * (experience - self.satisfaction)
+        p_leave = torch.sigmoid(self.leave_bias - self.leave_sensitivity * self.satisfaction)
+        left = active & (draws[:, 3] < p_leave)
+        self.active = active & ~left
+
+        shifted = torch.cat([self._history[:, 1:], item[:, None]], 1)
         shifted_mask = torch.cat([self._mask[:, 1:], torch.ones(batch, 1, dtype=torch.bool)], 1)
         self._history = torch.where(clicked[:, None], shifted, self._history)
         self._mask = torch.where(clicked[:, None], shifted_mask, self._mask)
         self._t += 1
-        done = torch.full((batch,), self._t >= self.horizon)
-        rewards = self.reward({"click": clicked.float()})
-        info = {"clicked_position": clicked_position, "active": torch.ones(batch, dtype=torch.bool)}
+        done = ~self.active | (self._t >= self.horizon)
+        rewards = self.reward({"click": clicked, "cart": carted, "purchase": purchased})
+        info = {"clicked_position": clicked_position, "active": active, "left": left}
         return self._observation(), rewards, done, info
 
     def _observation(self) -> Observation:
         return {"user": self._users, "history": self._history.clone(), "history_mask": self._mask.clone()}
+
+    # ---------------------------------------------------------------------------- the true model
+    def utility(self, items: torch.Tensor) -> torch.Tensor:
+        """Click utility u_bk of items [B, K] (in slate order) for the current users -> [B, K]."""
+        topics = self.world.item_topics[items]  # [B, K, T]
+        affinity = torch.einsum("bt,bkt->bk", self.interests, topics)
+        bored = torch.einsum("bt,bkt->bk", self.boredom, topics)
+        position = torch.arange(items.shape[1], dtype=torch.float32)
+        return (
+            self.affinity_weight * affinity
+            + self.quality_weight * self.world.item_quality[items]
+            - self.boredom_weight * bored
+            - self.position_decay * position
+        )
+
+    def catalog_utility(self) -> torch.Tensor:
+        """Click utility of every item at the first slate position for the current users [B, n_items]."""
+        affinity = self.interests @ self.world.item_topics.T  # [B, n_items]
+        bored = self.boredom @ self.world.item_topics.T
+        return (
+            self.affinity_weight * affinity
+            + self.quality_weight * self.world.item_quality
+            - self.boredom_weight * bored
+        )
+
+    def longterm_scores(self) -> torch.Tensor:
+        """oracle_longterm's item scores [B, n_items]: click utility + log E[reward | click] + the
+        satisfaction the item would add (its experience value q_i − w_β β·x_i), weighted by
+        LOOKAHEAD_WEIGHT because satisfaction persists and keeps the user in the session."""
+        world = self.world
+        affinity = self.interests @ world.item_topics.T  # [B, n_items]
+        bored = self.boredom @ world.item_topics.T
+        p_cart = torch.sigmoid(
+            self.cart_bias + self.cart_quality * world.item_quality + self.cart_affinity * affinity
+        )
+        p_purchase = torch.sigmoid(self.purchase_bias + self.purchase_quality * world.item_quality)
+        weights = self.reward.weights
+        value = (
+            weights.get("click", 0.0)
+            + p_cart * (weights.get("cart", 0.0) + p_purchase * weights.get("purchase", 0.0))
+        ).clamp(min=1e-6)
+        experience = world.item_quality - self.boredom_weight * bored
+        return self.catalog_utility() + value.log() + LOOKAHEAD_WEIGHT * experience
+
+    def reference_policies(self) -> dict[str, Policy]:
+        """``oracle``: greedy top-K on the true click utility (myopic). ``oracle_longterm``: greedy on
+        ``longterm_scores`` with topics spread over the slate (each pick lowers the score of items
+        sharing its topics by SLATE_SPREAD_PENALTY · x_i·x_j). Both read this env's live state."""
+
+        def oracle(obs: Observation) -> torch.Tensor:
+            return self.catalog_utility().topk(self.slate_size, dim=1).indices
+
+        def oracle_longterm(obs: Observation) -> torch.Tensor:
+            scores = self.longterm_scores()  # [B, n_items]
+            topics = self.world.item_topics
+            picks = []
+            for _ in range(self.slate_size):
+                pick = scores.argmax(1)  # [B]
+                picks.append(pick)
+                scores = scores - SLATE_SPREAD_PENALTY * topics[pick] @ topics.T
+                scores = scores.scatter(1, pick[:, None], float("-inf"))
+            return torch.stack(picks, 1)
+
+        return {"oracle": oracle, "oracle_longterm": oracle_longterm}
 
 
 def _last_items(dataset: RecDataset, window: int) -> tuple[torch.Tensor, torch.Tensor]:
