@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from omegaconf import MISSING
 
@@ -84,8 +84,10 @@ class MultiTaskConfig:
     history_length: int = 10
     huber_delta: float = 1.0
     weighting: str = "fixed"  # fixed | uncertainty (Kendall et al. 2018) | gradnorm (Chen et al. 2018)
-    task_weights: Optional[dict[str, float]] = None  # fixed loss weights per task; null: 1 each
-    score_weights: Optional[dict[str, float]] = None  # ranking weights of the task Q's; null: reward weights
+    # {task: weight} maps, typed Any so that `algorithm.task_weights={click: 1, purchase: 2}` replaces the
+    # null default (a typed dict node in struct mode takes no new keys); the agent checks them.
+    task_weights: Any = None  # fixed loss weights (gradnorm: the initial ones); null: 1 each
+    score_weights: Any = None  # ranking weights of the task Q values; null: the reward/ weights
     gradnorm_alpha: float = 1.5  # GradNorm asymmetry α
     gradnorm_lr: float = 0.025  # step size of the GradNorm weight update
     mask_consumed: bool = False

@@ -88,8 +88,8 @@ class MultiTaskAgent(RecAgent):
         history_length: int = 10,
         huber_delta: float = 1.0,
         weighting: str = "fixed",
-        task_weights: dict[str, float] | None = None,
-        score_weights: dict[str, float] | None = None,
+        task_weights: dict[str, float] | None = None,  # None: 1 per task
+        score_weights: dict[str, float] | None = None,  # None: the reward function's weights
         gradnorm_alpha: float = 1.5,
         gradnorm_lr: float = 0.025,
         mask_consumed: bool = False,
@@ -106,6 +106,11 @@ class MultiTaskAgent(RecAgent):
         )
         if weighting not in WEIGHTINGS:
             raise ValueError(f"algorithm.weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+        # plain dicts, so the checkpoint's hyper-parameters load with torch.load(weights_only=True)
+        task_weights, score_weights = (
+            _plain(task_weights, "task_weights"),
+            _plain(score_weights, "score_weights"),
+        )
         self.save_hyperparameters(ignore=["item_encoder", "state_encoder", "optimizer"])
         self.q = TwoTowerQ(item_encoder, state_encoder, n_items, hidden_dim, history_length)  # shared f, g, b
         self.tasks: tuple[str, ...] = ()
@@ -140,7 +145,7 @@ class MultiTaskAgent(RecAgent):
         self.target_q = copy.deepcopy(self._online_modules()).requires_grad_(False)
 
     def _per_task(self, key: str, given: dict[str, float] | None, fallback: dict, default: float = 0.0):
-        source = dict(given) if given is not None else dict(fallback)
+        source = given if given is not None else dict(fallback)
         if given is not None:
             missing, unknown = set(self.tasks) - set(source), set(source) - set(self.tasks)
             if missing or unknown:
@@ -281,6 +286,14 @@ class MultiTaskAgent(RecAgent):
     def configure_optimizers(self) -> torch.optim.Optimizer:
         params = [p for p in self.parameters() if p.requires_grad]
         return self.optimizer_factory(params=params, lr=self.hparams.lr)
+
+
+def _plain(weights, key: str) -> dict[str, float] | None:
+    if weights is None:
+        return None
+    if not hasattr(weights, "keys"):
+        raise ValueError(f"algorithm.{key} must be a {{task: weight}} map or null, got {weights!r}")
+    return {str(task): float(weights[task]) for task in weights.keys()}
 
 
 class _Holder(nn.Module):

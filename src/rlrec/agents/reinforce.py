@@ -198,7 +198,7 @@ class ReinforceAgent(RecAgent):
             baseline = value.detach()
             self.log("train/value_loss", value_loss, batch_size=n)
         elif self.hparams.baseline == "running_mean":
-            baseline = self.running_return.expand(n)
+            baseline = self.running_return.expand(n).clone()  # the value before this update
             decay = self.hparams.baseline_decay
             self.running_return.mul_(decay).add_((1 - decay) * returns.mean().detach())
         else:
