@@ -48,7 +48,7 @@ class ReinforceConfig:
 
     _target_: str = "rlrec.agents.reinforce.ReinforceAgent"
     name: str = MISSING
-    lr: float = 1e-3
+    lr: float = 3e-4
     optimizer: dict[str, Any] = field(default_factory=_adam)
     gamma: float = 0.9
     entropy_coef: float = 0.01  # weight of the policy-entropy bonus

@@ -70,7 +70,7 @@ class ReinforceAgent(RecAgent):
         n_items: int,
         slate_size: int,
         optimizer: Callable[..., torch.optim.Optimizer],
-        lr: float = 1e-3,
+        lr: float = 3e-4,
         gamma: float = 0.9,
         entropy_coef: float = 0.01,
         baseline: str = "running_mean",
