@@ -35,6 +35,15 @@ TINY_ALGORITHM: dict[str, list[str]] = {
         "algorithm.epsilon_decay_steps=30",
         "algorithm.target_update_every=10",
     ],
+    "reinforce": ["algorithm.batch_size=32"],
+    "multitask": [
+        "algorithm.batch_size=32",
+        "algorithm.warmup_steps=4",
+        "algorithm.epsilon_decay_steps=30",
+        "algorithm.target_update_every=10",
+    ],
+    "sqn": ["algorithm.batch_size=32"],
+    "supervised": ["algorithm.batch_size=32"],
 }
 TINY = [*TINY_COMMON, *TINY_ALGORITHM["dqn"]]  # the default algorithm (dqn)
 

@@ -35,3 +35,100 @@ class DQNConfig:
 
 
 ALGORITHM_SCHEMAS: dict[str, type] = {"dqn": DQNConfig}
+
+
+def _adam() -> dict[str, Any]:
+    return {"_target_": "torch.optim.Adam", "_partial_": True}
+
+
+@dataclass
+class ReinforceConfig:
+    """REINFORCE over a softmax slate policy, optionally off-policy with the top-K correction
+    (Williams 1992; Chen et al. 2019)."""
+
+    _target_: str = "rlrec.agents.reinforce.ReinforceAgent"
+    name: str = MISSING
+    lr: float = 3e-4
+    optimizer: dict[str, Any] = field(default_factory=_adam)
+    gamma: float = 0.9
+    entropy_coef: float = 0.01  # weight of the policy-entropy bonus
+    baseline: str = "running_mean"  # none | running_mean | learned (value head, MSE to the return)
+    baseline_decay: float = 0.99  # EMA decay of the running_mean baseline
+    # true: learn off-policy from the dataset's train-split log with λ_K · min(π/β, c) (Chen et al. 2019)
+    topk_correction: bool = False
+    weight_cap: float = 10.0  # c, the cap on π/β (topk_correction only)
+    batch_size: int = 256  # logged transitions per gradient step (topk_correction only; else one episode)
+    hidden_dim: int = 64
+    history_length: int = 10
+    task: str = "total"  # reward key learned from
+    mask_consumed: bool = False
+
+
+@dataclass
+class MultiTaskConfig:
+    """Multi-task DQN: shared encoder, one Q head per env task, fixed/uncertainty/GradNorm weighting."""
+
+    _target_: str = "rlrec.agents.multitask.MultiTaskAgent"
+    name: str = MISSING
+    lr: float = 3e-4
+    optimizer: dict[str, Any] = field(default_factory=_adam)
+    gamma: float = 0.9
+    batch_size: int = 256
+    replay_capacity: int = 50_000
+    warmup_steps: int = 20
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.05
+    epsilon_decay_steps: int = 1000
+    target_update_every: int = 100
+    hidden_dim: int = 64
+    history_length: int = 10
+    huber_delta: float = 1.0
+    weighting: str = "fixed"  # fixed | uncertainty (Kendall et al. 2018) | gradnorm (Chen et al. 2018)
+    # {task: weight} maps, typed Any so that `algorithm.task_weights={click: 1, purchase: 2}` replaces the
+    # null default (a typed dict node in struct mode takes no new keys); the agent checks them.
+    task_weights: Any = None  # fixed loss weights (gradnorm: the initial ones); null: 1 each
+    score_weights: Any = None  # ranking weights of the task Q values; null: the reward/ weights
+    gradnorm_alpha: float = 1.5  # GradNorm asymmetry α
+    gradnorm_lr: float = 0.025  # step size of the GradNorm weight update
+    mask_consumed: bool = False
+
+
+@dataclass
+class SQNConfig:
+    """SQN: supervised next-item head + double-Q head on a shared sequential encoder (Xin et al. 2020)."""
+
+    _target_: str = "rlrec.agents.sqn.SQNAgent"
+    name: str = MISSING
+    lr: float = 1e-3
+    optimizer: dict[str, Any] = field(default_factory=_adam)
+    gamma: float = 0.5  # the paper's discount
+    q_weight: float = 1.0  # L = L_CE + q_weight · L_Q
+    batch_size: int = 256
+    hidden_dim: int = 64
+    history_length: int = 10
+    task: str = "total"  # logged reward key the Q heads learn
+    mask_consumed: bool = False
+
+
+@dataclass
+class SupervisedConfig:
+    """Supervised next-item baseline: full-catalogue cross-entropy on the logged transitions."""
+
+    _target_: str = "rlrec.agents.supervised.SupervisedAgent"
+    name: str = MISSING
+    lr: float = 1e-3
+    optimizer: dict[str, Any] = field(default_factory=_adam)
+    batch_size: int = 256
+    hidden_dim: int = 64
+    history_length: int = 10
+    mask_consumed: bool = False
+
+
+ALGORITHM_SCHEMAS.update(
+    {
+        "reinforce": ReinforceConfig,
+        "multitask": MultiTaskConfig,
+        "sqn": SQNConfig,
+        "supervised": SupervisedConfig,
+    }
+)

@@ -1,0 +1,239 @@
+"""REINFORCE over a softmax slate policy (Williams 1992), with the top-K off-policy correction of
+Chen et al. 2019 (WSDM, "Top-K Off-Policy Correction for a REINFORCE Recommender System").
+
+Policy: π(a|s) = softmax_a(f(s) · g(a) + b(a)) over the catalogue (the two-tower scorer). An exploring
+slate is K items drawn from π without replacement (Gumbel top-K); the greedy slate is the top K.
+
+On-policy (``topk_correction: false``): whole episodes of ``env.num_envs`` users; per user the
+discounted return G_t = Σ_{t'≥t} γ^{t'−t} r_{t'} (zero once done or inactive), and
+
+    L = − mean_t [ Σ_k log π(a_k|s_t) (G_t − b(s_t)) ] − entropy_coef · mean_t H(π(·|s_t))
+
+Off-policy (``topk_correction: true``): the data is the dataset's train-split log (agents/logged.py),
+the behaviour policy β is the unknown logging policy, estimated by a head β(a|s) = softmax(P f(s)⊥ · g(a)⊥
++ c(a)) on the detached state and item vectors (⊥), fitted by maximum likelihood on the logged actions.
+Each logged (s_t, a_t, G_t) gives (Chen et al. 2019, eq. 6 with the capped weight of §4.3)
+
+    L = − mean_t [ λ_K(s_t, a_t) · min(π(a_t|s_t) / β(a_t|s_t), c) · (G_t − b(s_t)) · log π(a_t|s_t) ]
+        − entropy_coef · mean_t H(π(·|s_t)),       λ_K(s, a) = K (1 − π(a|s))^(K−1)
+
+with both multipliers held constant in the gradient. Baseline b: ``none`` (0), ``running_mean`` (an
+exponential moving average of the returns, decay ``baseline_decay``) or ``learned`` (a value head on
+the detached state, regressed on G_t by MSE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rlrec.agents.base import RecAgent
+from rlrec.agents.logged import logged_transitions, sampling_generator
+from rlrec.agents.towers import TwoTowerQ
+from rlrec.envs.base import Observation
+from rlrec.runtime.checks import require_positive
+
+BASELINES = ("none", "running_mean", "learned")
+
+
+def topk_multiplier(pi: torch.Tensor, k: int) -> torch.Tensor:
+    """λ_K(s, a) = K (1 − π(a|s))^(K−1): d/dπ of 1 − (1 − π)^K, the chance a is in a K-draw slate
+    (Chen et al. 2019, eq. 6). ``pi`` any shape -> same shape."""
+    return k * (1.0 - pi).pow(k - 1)
+
+
+def capped_importance_weight(pi: torch.Tensor, beta: torch.Tensor, cap: float) -> torch.Tensor:
+    """min(π(a|s) / β(a|s), c): the importance weight capped to bound its variance (Chen et al. 2019, §4.3)."""
+    return (pi / beta).clamp(max=cap)
+
+
+def gumbel_top_k(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """K items drawn without replacement from softmax(logits) [B, n] (Gumbel top-K; Kool et al. 2019)."""
+    uniform = torch.rand_like(logits).clamp(min=torch.finfo(logits.dtype).tiny)
+    return (logits - torch.log(-torch.log(uniform))).topk(k, dim=1).indices  # [B, K]
+
+
+def policy_entropy(log_probs: torch.Tensor) -> torch.Tensor:
+    """H(π) per row of log-probabilities [B, n] (items with π = 0, masked, add 0) -> [B]."""
+    probs = log_probs.exp()
+    return -torch.where(probs > 0, probs * log_probs, torch.zeros_like(log_probs)).sum(1)
+
+
+class ReinforceAgent(RecAgent):
+    def __init__(
+        self,
+        item_encoder: nn.Module,
+        state_encoder: Callable[..., nn.Module],
+        n_items: int,
+        slate_size: int,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        lr: float = 3e-4,
+        gamma: float = 0.9,
+        entropy_coef: float = 0.01,
+        baseline: str = "running_mean",
+        baseline_decay: float = 0.99,
+        topk_correction: bool = False,
+        weight_cap: float = 10.0,
+        batch_size: int = 256,
+        hidden_dim: int = 64,
+        history_length: int = 10,
+        task: str = "total",
+        mask_consumed: bool = False,
+        name: str = "reinforce",
+    ) -> None:
+        super().__init__(n_items, slate_size, mask_consumed)
+        require_positive(
+            "algorithm", batch_size=batch_size, hidden_dim=hidden_dim, history_length=history_length
+        )
+        if baseline not in BASELINES:
+            raise ValueError(f"algorithm.baseline must be one of {BASELINES}, got {baseline!r}")
+        if not 0.0 <= baseline_decay < 1.0:
+            raise ValueError(f"algorithm.baseline_decay must be in [0, 1), got {baseline_decay}")
+        if weight_cap <= 0:
+            raise ValueError(f"algorithm.weight_cap must be positive, got {weight_cap}")
+        self.save_hyperparameters(ignore=["item_encoder", "state_encoder", "optimizer"])
+        self.q = TwoTowerQ(item_encoder, state_encoder, n_items, hidden_dim, history_length)  # policy logits
+        dim = item_encoder.dim
+        self.value_head = (
+            nn.Sequential(nn.Linear(dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, 1))
+            if baseline == "learned"
+            else None
+        )
+        self.register_buffer("running_return", torch.zeros(()))
+        if topk_correction:
+            self.behaviour_projection = nn.Linear(dim, dim)  # P
+            self.behaviour_bias = nn.Parameter(torch.zeros(n_items))  # c
+        self.optimizer_factory = optimizer
+        self.collect_reward = 0.0  # mean per-step reward of the latest collected episode
+
+    def forward_policy(self, history: torch.Tensor, mask: torch.Tensor, mask_consumed: bool):
+        """state f(s) [N, d], item vectors [n_items, d], log π(·|s) [N, n_items]; consumed items get
+        π = 0 if ``mask_consumed``."""
+        items = self.q.item_tower()
+        state = self.q.state_tower(items[history], mask, history)
+        logits = state @ items.T + self.q.item_bias
+        if mask_consumed:
+            logits = logits.masked_fill(
+                self.consumed({"history": history, "history_mask": mask}), float("-inf")
+            )
+        return state, items, logits.log_softmax(1)
+
+    @torch.no_grad()
+    def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
+        _, _, log_pi = self.forward_policy(obs["history"], obs["history_mask"], self.mask_consumed)
+        if explore:
+            return gumbel_top_k(log_pi, self.slate_size)
+        return self.slate_from_scores(log_pi, obs)  # [B, K]
+
+    def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
+        if self.hparams.topk_correction:
+            return self._logged_experience(env)
+        return self._episodes(env)
+
+    def _episodes(self, env) -> Iterator[dict[str, torch.Tensor]]:
+        """One batch per episode of env.num_envs users: every active (state, slate, return) row."""
+        task, gamma = self.hparams.task, self.hparams.gamma
+        while True:
+            obs = env.reset(env.sample_users(env.num_envs))
+            steps = []
+            alive = torch.ones(len(obs["user"]), dtype=torch.bool)
+            for _ in range(env.horizon):
+                slate = self.act(self.to_device(obs), explore=True).cpu()
+                next_obs, rewards, done, info = env.step(slate)
+                if task not in rewards:
+                    raise ValueError(
+                        f"algorithm.task={task!r} is not a reward of env={env.name}; it has {sorted(rewards)}"
+                    )
+                live = alive & info["active"]
+                steps.append((obs["history"], obs["history_mask"], slate, rewards[task] * live, live))
+                alive &= ~done
+                obs = next_obs
+                if not alive.any():
+                    break
+            returns, following = [], torch.zeros(len(alive))
+            for *_, reward, _live in reversed(steps):
+                following = reward + gamma * following  # [B]; rewards are 0 once a user is done
+                returns.append(following)
+            returns.reverse()
+            live = torch.stack([step[4] for step in steps])  # [T, B]
+            self.collect_reward = torch.stack([step[3] for step in steps]).sum(0).mean().item()
+            yield {
+                "history": torch.stack([step[0] for step in steps])[live],  # [N, H]
+                "history_mask": torch.stack([step[1] for step in steps])[live],
+                "slate": torch.stack([step[2] for step in steps])[live],  # [N, K]
+                "return": torch.stack(returns)[live],  # [N]
+            }
+
+    def _logged_experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
+        """Minibatches of logged (history, action [N, 1], return) rows with the behaviour action."""
+        log = logged_transitions(env, self.hparams.history_length)
+        returns = log.discounted_returns(self.hparams.task, self.hparams.gamma)  # [N_log]
+        generator = sampling_generator(env)
+        while True:
+            rows = torch.randint(len(log), (self.hparams.batch_size,), generator=generator)
+            batch = log.rows(rows)
+            yield {
+                "history": batch["history"],
+                "history_mask": batch["history_mask"],
+                "slate": batch["action"][:, None],  # [N, 1]: one logged item per step
+                "return": returns[rows],
+            }
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        # A logged action may repeat a history item, so off-policy learning scores the unmasked policy.
+        mask_consumed = self.mask_consumed and not self.hparams.topk_correction
+        state, items, log_pi = self.forward_policy(batch["history"], batch["history_mask"], mask_consumed)
+        log_pi_taken = log_pi.gather(1, batch["slate"])  # [N, K'] (K' = K on-policy, 1 off-policy)
+        returns = batch["return"]  # [N]
+        n = len(returns)
+        loss = torch.zeros((), device=returns.device)
+
+        if self.hparams.baseline == "learned":
+            value = self.value_head(state.detach()).squeeze(1)  # [N]
+            value_loss = F.mse_loss(value, returns)
+            loss = loss + value_loss
+            baseline = value.detach()
+            self.log("train/value_loss", value_loss, batch_size=n)
+        elif self.hparams.baseline == "running_mean":
+            baseline = self.running_return.expand(n).clone()  # the value before this update
+            decay = self.hparams.baseline_decay
+            self.running_return.mul_(decay).add_((1 - decay) * returns.mean().detach())
+        else:
+            baseline = torch.zeros_like(returns)
+        advantage = (returns - baseline)[:, None]  # [N, 1]
+
+        if self.hparams.topk_correction:
+            behaviour_logits = (
+                self.behaviour_projection(state.detach()) @ items.detach().T + self.behaviour_bias
+            )  # [N, n_items]
+            action = batch["slate"][:, 0]
+            behaviour_loss = F.cross_entropy(behaviour_logits, action)
+            with torch.no_grad():
+                pi = log_pi_taken.exp()
+                beta = behaviour_logits.softmax(1).gather(1, batch["slate"])
+                weight = topk_multiplier(pi, self.slate_size) * capped_importance_weight(
+                    pi, beta, self.hparams.weight_cap
+                )  # [N, 1]
+            loss = loss + behaviour_loss
+            self.log("train/behaviour_loss", behaviour_loss, batch_size=n)
+            self.log("train/importance_weight", weight.mean(), batch_size=n)
+        else:
+            weight = torch.ones_like(log_pi_taken)
+
+        policy_loss = -(weight * log_pi_taken * advantage).sum(1).mean()
+        entropy = policy_entropy(log_pi).mean()
+        loss = loss + policy_loss - self.hparams.entropy_coef * entropy
+        self.log("train/loss", loss, batch_size=n)
+        self.log("train/policy_loss", policy_loss, batch_size=n)
+        self.log("train/entropy", entropy, batch_size=n)
+        self.log("train/return", returns.mean(), batch_size=n)
+        if not self.hparams.topk_correction:
+            self.log("train/collect_reward", self.collect_reward, batch_size=n)
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        params = [p for p in self.parameters() if p.requires_grad]
+        return self.optimizer_factory(params=params, lr=self.hparams.lr)

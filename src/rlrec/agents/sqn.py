@@ -1,0 +1,114 @@
+"""SQN: self-supervised Q-learning for sequential recommendation (Xin et al. 2020, SIGIR,
+"Self-Supervised Reinforcement Learning for Recommender Systems").
+
+One sequential state encoder f (any ``state_encoder``: mean, GRU, SASRec) over the logged history
+feeds two heads:
+
+    supervised head  logits(s, a) = f(s) · g(a) + b(a)                 L_CE = − log softmax(logits)[a_t]
+    Q heads j = 1,2  Q_j(s, a)    = (W_j f(s)) · g(a) + c_j(a)
+
+trained on logged transitions (agents/logged.py) with the logged behaviour's reward
+(``env.reward``: click 0.2, purchase 1.0 by default). Double Q-learning as in the paper: each step one
+Q head is drawn at random (p = 1/2) as the main head, the other evaluates the main head's choice:
+
+    y = r_t + γ (1 − done_t) Q_other(s_{t+1}, argmax_a Q_main(s_{t+1}, a))     (no gradient through y)
+    L_Q = (Q_main(s_t, a_t) − y)²,     L = L_CE + q_weight · L_Q
+
+Recommendations use the supervised head, as the paper does for SQN; the Q heads shape the encoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rlrec.agents.base import RecAgent
+from rlrec.agents.logged import logged_batches
+from rlrec.agents.towers import TwoTowerQ
+from rlrec.envs.base import Observation
+from rlrec.runtime.checks import require_positive
+
+
+class SQNAgent(RecAgent):
+    def __init__(
+        self,
+        item_encoder: nn.Module,
+        state_encoder: Callable[..., nn.Module],
+        n_items: int,
+        slate_size: int,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        lr: float = 1e-3,
+        gamma: float = 0.5,
+        q_weight: float = 1.0,
+        batch_size: int = 256,
+        hidden_dim: int = 64,
+        history_length: int = 10,
+        task: str = "total",
+        mask_consumed: bool = False,
+        name: str = "sqn",
+    ) -> None:
+        super().__init__(n_items, slate_size, mask_consumed)
+        require_positive(
+            "algorithm", batch_size=batch_size, hidden_dim=hidden_dim, history_length=history_length
+        )
+        self.save_hyperparameters(ignore=["item_encoder", "state_encoder", "optimizer"])
+        self.q = TwoTowerQ(
+            item_encoder, state_encoder, n_items, hidden_dim, history_length
+        )  # encoder + CE head
+        dim = item_encoder.dim
+        self.q_projections = nn.ModuleList([nn.Linear(dim, dim) for _ in range(2)])  # W_1, W_2
+        self.q_biases = nn.Parameter(torch.zeros(2, n_items))  # c_1, c_2
+        self.optimizer_factory = optimizer
+
+    def encode(self, history: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """state f(s) [N, d] and the item vectors g [n_items, d]."""
+        items = self.q.item_tower()
+        return self.q.state_tower(items[history], mask, history), items
+
+    def supervised_logits(self, state: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        return state @ items.T + self.q.item_bias  # [N, n_items]
+
+    def q_values(self, head: int, state: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        return self.q_projections[head](state) @ items.T + self.q_biases[head]  # [N, n_items]
+
+    @torch.no_grad()
+    def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
+        state, items = self.encode(obs["history"], obs["history_mask"])
+        return self.slate_from_scores(self.supervised_logits(state, items), obs)  # [B, K]
+
+    def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
+        return logged_batches(env, self.hparams.history_length, self.hparams.batch_size)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        key = f"reward_{self.hparams.task}"
+        if key not in batch:
+            rewards = sorted(k.removeprefix("reward_") for k in batch if k.startswith("reward_"))
+            raise ValueError(
+                f"algorithm.task={self.hparams.task!r} is not a logged reward; there are {rewards}"
+            )
+        state, items = self.encode(batch["history"], batch["history_mask"])
+        ce = F.cross_entropy(self.supervised_logits(state, items), batch["action"])
+
+        main = int(torch.rand(()) < 0.5)  # double Q-learning: the heads swap roles at random
+        other = 1 - main
+        q_taken = self.q_values(main, state, items).gather(1, batch["action"][:, None]).squeeze(1)  # [N]
+        with torch.no_grad():
+            next_state, _ = self.encode(batch["next_history"], batch["next_history_mask"])
+            next_action = self.q_values(main, next_state, items).argmax(1, keepdim=True)  # [N, 1]
+            next_value = self.q_values(other, next_state, items).gather(1, next_action).squeeze(1)
+            target = batch[key] + self.hparams.gamma * (1 - batch["done"]) * next_value
+        q_loss = F.mse_loss(q_taken, target)
+        loss = ce + self.hparams.q_weight * q_loss
+        n = len(q_taken)
+        self.log("train/loss", loss, batch_size=n)
+        self.log("train/ce", ce, batch_size=n)
+        self.log("train/q_loss", q_loss, batch_size=n)
+        self.log("train/q_mean", q_taken.mean(), batch_size=n)
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        params = [p for p in self.parameters() if p.requires_grad]
+        return self.optimizer_factory(params=params, lr=self.hparams.lr)

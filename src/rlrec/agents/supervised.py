@@ -1,0 +1,66 @@
+"""The supervised next-item baseline (SASRec-style with ``state_encoder=sasrec``; Kang & McAuley 2018).
+
+On the logged transitions of the train split (agents/logged.py) the two-tower scorer is trained as a
+classifier over the full catalogue:
+
+    L_CE = − log softmax_a(f(s_t) · g(a) + b(a))[a_t]
+
+and recommends the top-K scores. It never sees a reward: the yardstick the RL agents must beat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rlrec.agents.base import RecAgent
+from rlrec.agents.logged import logged_batches
+from rlrec.agents.towers import TwoTowerQ
+from rlrec.envs.base import Observation
+from rlrec.runtime.checks import require_positive
+
+
+class SupervisedAgent(RecAgent):
+    def __init__(
+        self,
+        item_encoder: nn.Module,
+        state_encoder: Callable[..., nn.Module],
+        n_items: int,
+        slate_size: int,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        lr: float = 1e-3,
+        batch_size: int = 256,
+        hidden_dim: int = 64,
+        history_length: int = 10,
+        mask_consumed: bool = False,
+        name: str = "supervised",
+    ) -> None:
+        super().__init__(n_items, slate_size, mask_consumed)
+        require_positive(
+            "algorithm", batch_size=batch_size, hidden_dim=hidden_dim, history_length=history_length
+        )
+        self.save_hyperparameters(ignore=["item_encoder", "state_encoder", "optimizer"])
+        self.q = TwoTowerQ(item_encoder, state_encoder, n_items, hidden_dim, history_length)
+        self.optimizer_factory = optimizer
+
+    @torch.no_grad()
+    def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
+        return self.slate_from_scores(self.q(obs), obs)  # [B, K]; nothing to explore offline
+
+    def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
+        return logged_batches(env, self.hparams.history_length, self.hparams.batch_size)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        logits = self.q({"history": batch["history"], "history_mask": batch["history_mask"]})  # [N, n_items]
+        loss = F.cross_entropy(logits, batch["action"])
+        n = len(logits)
+        self.log("train/loss", loss, batch_size=n)
+        self.log("train/ce", loss, batch_size=n)
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        params = [p for p in self.q.parameters() if p.requires_grad]
+        return self.optimizer_factory(params=params, lr=self.hparams.lr)

@@ -1,0 +1,151 @@
+"""Logged transitions from a hand-made log, SQN's double-Q target, SQN and the supervised baseline end to end."""
+
+from __future__ import annotations
+
+import functools
+
+import polars as pl
+import pytest
+import torch
+
+from rlrec.agents.logged import LoggedTransitions, discounted_returns
+from rlrec.agents.sqn import SQNAgent
+from rlrec.data.schema import EVENT_DTYPE, INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE, RecDataset
+from rlrec.encoders.id import IdItemEncoder
+from rlrec.encoders.state import MeanHistoryState
+from rlrec.envs.rewards import WeightedReward
+from rlrec.train import train
+from tests.conftest import compose_config
+
+SHORT = ["trainer.max_steps=24", "trainer.eval_every=24"]  # a few dozen steps, one evaluation
+
+
+def hand_made_dataset() -> RecDataset:
+    """User 0: click 3, purchase 1, click 4. User 1: cart 2, click 5, then a test-split click 0.
+    Rows are shuffled: the transitions must follow the timestamps."""
+    rows = [  # user, item, timestamp, event, split
+        (1, 5, 20, "click", "train"),
+        (0, 1, 10, "purchase", "train"),
+        (1, 0, 30, "click", "test"),
+        (0, 3, 5, "click", "train"),
+        (1, 2, 1, "cart", "train"),
+        (0, 4, 11, "click", "train"),
+    ]
+    user, item, timestamp, event, split = zip(*rows, strict=True)
+    interactions = pl.DataFrame(
+        {
+            "user_id": user,
+            "item_id": item,
+            "timestamp": timestamp,
+            "event": event,
+            "rating": None,
+            "text": None,
+        }
+    ).cast({**INTERACTIONS_SCHEMA, "event": EVENT_DTYPE})
+    interactions = interactions.with_columns(pl.Series("split", split).cast(SPLIT_DTYPE))
+    items = pl.DataFrame(
+        {"item_id": range(6), "title": [f"t{i}" for i in range(6)], "text": "", "category": None}
+    ).cast(ITEMS_SCHEMA)
+    return RecDataset(
+        name="hand",
+        interactions=interactions,
+        items=items,
+        n_users=2,
+        train_users=torch.arange(2),
+        eval_users=torch.arange(2),
+        cache_key="hand",
+    )
+
+
+def test_logged_transitions_equal_the_hand_computed_rows():
+    log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click", "purchase"), history_length=2)
+    batch = log.rows(torch.arange(len(log)))
+    # time order: u0 (3 click, 1 purchase, 4 click), u1 (2 cart, 5 click); the test-split row is left out
+    assert batch["history"].tolist() == [[0, 0], [0, 3], [3, 1], [0, 0], [0, 2]]
+    assert batch["history_mask"].tolist() == [[0, 0], [0, 1], [1, 1], [0, 0], [0, 1]]
+    assert batch["action"].tolist() == [3, 1, 4, 2, 5]
+    assert batch["next_history"].tolist() == [[0, 3], [3, 1], [1, 4], [0, 2], [2, 5]]
+    assert batch["next_history_mask"].tolist() == [[0, 1], [1, 1], [1, 1], [0, 1], [1, 1]]
+    assert batch["done"].tolist() == [0, 0, 1, 0, 1]
+    assert batch["reward_click"].tolist() == [1, 0, 1, 0, 1]
+    assert batch["reward_purchase"].tolist() == [0, 1, 0, 0, 0]
+    assert batch["reward_total"].tolist() == pytest.approx([0.2, 1.0, 0.2, 0.0, 0.2]), (
+        "cart is not an env task"
+    )
+    # G_t = r_t + 0.5 G_{t+1} within each user
+    assert log.discounted_returns("total", 0.5).tolist() == pytest.approx([0.75, 1.1, 0.2, 0.1, 0.2])
+
+
+def test_discounted_returns_match_a_python_loop():
+    torch.manual_seed(0)
+    rewards = torch.rand(50)
+    last = torch.rand(50) < 0.2
+    last[-1] = True
+    expected, following = [], 0.0
+    for r, end in zip(reversed(rewards.tolist()), reversed(last.tolist()), strict=True):
+        following = r + (0.0 if end else 0.9 * following)
+        expected.append(following)
+    assert discounted_returns(rewards, last, 0.9).tolist() == pytest.approx(expected[::-1], rel=1e-5)
+
+
+def test_sampling_is_seeded():
+    log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click",), history_length=3)
+    first = log.sample(8, torch.Generator().manual_seed(1))
+    again = log.sample(8, torch.Generator().manual_seed(1))
+    assert all(torch.equal(first[key], again[key]) for key in first)
+
+
+def test_a_log_without_rewarded_events_fails_clearly():
+    with pytest.raises(ValueError, match="none of the environment's tasks"):
+        LoggedTransitions(hand_made_dataset(), WeightedReward(), ("rating",), history_length=2)
+
+
+def test_sqn_loss_is_cross_entropy_plus_the_double_q_error():
+    torch.manual_seed(0)
+    agent = SQNAgent(
+        item_encoder=IdItemEncoder(6, dim=8),
+        state_encoder=MeanHistoryState,
+        n_items=6,
+        slate_size=2,
+        optimizer=functools.partial(torch.optim.Adam),
+        gamma=0.5,
+        q_weight=2.0,
+        hidden_dim=8,
+        history_length=2,
+    )
+    log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click", "purchase"), history_length=2)
+    batch = log.rows(torch.arange(len(log)))
+    torch.manual_seed(3)
+    main = int(torch.rand(()) < 0.5)  # the head training_step will draw as main
+    torch.manual_seed(3)
+    loss = agent.training_step(batch, 0)
+
+    state, items = agent.encode(batch["history"], batch["history_mask"])
+    next_state, _ = agent.encode(batch["next_history"], batch["next_history_mask"])
+    ce = torch.nn.functional.cross_entropy(agent.supervised_logits(state, items), batch["action"])
+    q = agent.q_values(main, state, items)[torch.arange(5), batch["action"]]
+    best = agent.q_values(main, next_state, items).argmax(1)
+    next_q = agent.q_values(1 - main, next_state, items)[torch.arange(5), best]
+    target = batch["reward_total"] + 0.5 * (1 - batch["done"]) * next_q
+    assert loss.item() == pytest.approx((ce + 2.0 * ((q - target) ** 2).mean()).item(), rel=1e-5)
+
+
+def test_sqn_trains_from_the_log(tmp_path):
+    summary = train(compose_config("algorithm=sqn", "state_encoder=gru", *SHORT, output_dir=tmp_path))
+    metrics = summary["metrics"]
+    assert summary["status"] == "completed" and metrics["train/steps"] == 24
+    assert {"eval/return", "eval/return_random", "train/ce", "train/q_loss"} <= set(metrics)
+
+
+def test_supervised_sasrec_trains_from_the_log(tmp_path):
+    summary = train(
+        compose_config("algorithm=supervised", "state_encoder=sasrec", *SHORT, output_dir=tmp_path)
+    )
+    metrics = summary["metrics"]
+    assert summary["status"] == "completed" and metrics["train/steps"] == 24
+    assert {"eval/return", "eval/return_random", "train/ce"} <= set(metrics)
+
+
+def test_sqn_names_a_missing_reward_key(tmp_path):
+    with pytest.raises(ValueError, match="algorithm.task='purchase' is not a logged reward"):
+        train(compose_config("algorithm=sqn", "algorithm.task=purchase", *SHORT, output_dir=tmp_path))
