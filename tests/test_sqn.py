@@ -147,5 +147,5 @@ def test_supervised_sasrec_trains_from_the_log(tmp_path):
 
 
 def test_sqn_names_a_missing_reward_key(tmp_path):
-    with pytest.raises(ValueError, match="algorithm.task='purchase' is not a logged reward"):
-        train(compose_config("algorithm=sqn", "algorithm.task=purchase", *SHORT, output_dir=tmp_path))
+    with pytest.raises(ValueError, match="algorithm.task='rating' is not a logged reward"):
+        train(compose_config("algorithm=sqn", "algorithm.task=rating", *SHORT, output_dir=tmp_path))
