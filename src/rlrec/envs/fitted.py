@@ -24,7 +24,6 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Optional
 
 import polars as pl
 import torch
@@ -59,10 +58,10 @@ class FittedRecEnv(RecEnv):
         horizon: int = 20,
         history_window: int = 20,
         eval_episodes_users: int = 256,
-        behaviours: Optional[list[str]] = None,
+        behaviours: list[str] | None = None,
         no_click_utility: float = 1.0,
         leave_window: int = 5,
-        leave_threshold: Optional[int] = 3,
+        leave_threshold: int | None = 3,
         rating_threshold: float = 4.0,
         embedding_dim: int = 32,
         epochs: int = 10,
@@ -70,10 +69,10 @@ class FittedRecEnv(RecEnv):
         lr: float = 0.01,
         weight_decay: float = 1e-4,
         negatives: int = 4,
-        auc_split: Optional[str] = None,
+        auc_split: str | None = None,
         auc_negatives: int = 20,
         fit_seed: int = 0,
-        cache_dir: Optional[str] = None,
+        cache_dir: str | None = None,
         seed: int = 0,
     ) -> None:
         require_positive(
