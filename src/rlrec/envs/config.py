@@ -91,3 +91,25 @@ class FittedEnvConfig:
 
 
 ENV_SCHEMAS["fitted"] = FittedEnvConfig
+
+
+@dataclass
+class TextFeedbackRewardConfig(WeightedRewardConfig):
+    """The weighted reward plus a classifier's reading of the interaction's feedback text (weights.text)."""
+
+    _target_: str = "rlrec.envs.text_reward.TextFeedbackReward"
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"click": 0.2, "cart": 0.5, "purchase": 1.0, "rating": 1.0, "text": 1.0}
+    )
+    model: str = MISSING  # AutoModelForSequenceClassification: a local folder or a hub name
+    revision: Optional[str] = None
+    label_rewards: dict[str, float] = field(
+        default_factory=lambda: {"negative": -1.0, "positive": 1.0}
+    )  # label name or index -> reward; unmapped labels are worth 0
+    scoring: str = "expected"  # expected (Σ P(label)·reward) | argmax (reward of the likeliest label)
+    batch_size: int = 32
+    max_length: int = 256
+    device: str = "cpu"  # cpu | cuda | auto
+
+
+REWARD_SCHEMAS["text_feedback"] = TextFeedbackRewardConfig
