@@ -162,10 +162,13 @@ class FittedRecEnv(RecEnv):
         key_source = json.dumps([CACHE_VERSION, dataset.cache_key, fit, split, auc_negatives], sort_keys=True)
         key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
         path = Path(cache_dir).expanduser() / "fitted" / f"{key}.safetensors" if cache_dir else None
-        model = ResponseModel(dataset.n_users, self.n_items, self.tasks, fit["dim"], self.item_category)
         if path is not None and path.is_file():
             from safetensors.torch import load_file, safe_open
 
+            with torch.random.fork_rng(devices=[]):  # the initial weights are overwritten: no RNG use
+                model = ResponseModel(
+                    dataset.n_users, self.n_items, self.tasks, fit["dim"], self.item_category
+                )
             model.load_state_dict(load_file(path))
             with safe_open(path, framework="pt") as stored:
                 auc = json.loads(stored.metadata()["auc"])
