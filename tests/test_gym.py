@@ -65,3 +65,30 @@ def test_make_from_config_rejects_an_unknown_env():
 
     with pytest.raises(ConfigCompositionException):
         rlrec.envs.gym.make_from_config("no_such_env", "synthetic")
+
+
+def test_fitted_v0_passes_the_env_checker_and_runs_a_random_agent(tmp_path, monkeypatch):
+    from tests.test_fitted import _write_ratings
+
+    monkeypatch.setenv("RLREC_CACHE", str(tmp_path / "cache"))
+    folder = _write_ratings(tmp_path / "ml")
+    overrides = [
+        f"dataset.path={folder}",
+        "dataset.preprocess.min_user_interactions=1",
+        "dataset.preprocess.min_item_interactions=1",
+        "env.horizon=6",
+        "env.epochs=5",
+    ]
+    env = gymnasium.make("rlrec/Fitted-v0", overrides=overrides)
+    check_env(env.unwrapped, skip_render_check=True)
+    env.action_space.seed(0)
+    obs, info = env.reset(seed=3)
+    episodes, total = 0, 0.0
+    for _ in range(200):
+        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        assert np.isfinite(reward) and env.observation_space.contains(obs)
+        total += reward
+        if terminated or truncated:
+            episodes += 1
+            obs, info = env.reset()
+    assert episodes >= 200 // 6 and set(info["rewards"]) == {"click", "rating"}
