@@ -76,7 +76,11 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
         trainer = _build_trainer(cfg.trainer, run_dir, [*loggers, metrics_logger])
         metrics_logger.trainer = trainer
-        trainer.fit(agent, datamodule=datamodule)
+        if getattr(agent, "trains", True):
+            trainer.fit(agent, datamodule=datamodule)
+        else:  # a fixed policy (agents/baselines.py): the same evaluation, no training loop
+            log.info(f"algorithm={cfg.algorithm.name} does not train: evaluating it")
+            trainer.validate(agent, datamodule=datamodule, verbose=False)
         # `best` refreshes last.ckpt only when it also saves a new best, so write the final state here.
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)  # resumable
 

@@ -49,3 +49,49 @@ class DQNConfig:
 
 
 ALGORITHM_SCHEMAS: dict[str, type] = {"dqn": DQNConfig}
+
+
+@dataclass
+class RandomConfig:
+    """Uniformly random slates: the floor every learner must clear (rlrec.agents.baselines)."""
+
+    _target_: str = "rlrec.agents.baselines.RandomAgent"
+    name: str = MISSING
+    mask_consumed: bool = False  # never recommend an item already in the observed history
+
+
+@dataclass
+class PopularityConfig:
+    """The most-interacted train-split items for everyone (rlrec.agents.baselines)."""
+
+    _target_: str = "rlrec.agents.baselines.PopularityAgent"
+    name: str = MISSING
+    mask_consumed: bool = False  # skip each user's consumed items (the next most popular instead)
+
+
+ALGORITHM_SCHEMAS.update({"random": RandomConfig, "popularity": PopularityConfig})
+
+
+@dataclass
+class QLearningConfig:
+    """Tabular Q-learning over a discretised state (rlrec.agents.qlearning; Watkins & Dayan 1992)."""
+
+    _target_: str = "rlrec.agents.qlearning.QLearningAgent"
+    name: str = MISSING
+    alpha: float = 0.1  # step size of Q(s,a) ← Q(s,a) + α[r + γ max Q(s',·) − Q(s,a)]
+    gamma: float = 0.9
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.05
+    epsilon_decay_steps: int = 1000  # environment steps (= updates) over which epsilon decays
+    epsilon_schedule: str = "linear"  # linear | exponential
+    state: str = "last_category"  # last_category | user_cluster | last_category_x_cluster
+    actions: str = "items"  # items (each slate position an action) | categories (a category's top-K slate)
+    n_clusters: int = 16  # with user_cluster states: k of the k-means over history mean item vectors
+    kmeans_iterations: int = 25
+    history_length: int = 10  # last n items averaged for the user's cluster
+    seed: Optional[int] = "${seed}"  # type: ignore[assignment]  # seeds the k-means initialisation
+    task: str = "total"  # the reward key learned from
+    mask_consumed: bool = False  # never recommend an item already in the observed history
+
+
+ALGORITHM_SCHEMAS.update({"qlearning": QLearningConfig})

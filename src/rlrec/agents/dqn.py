@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable, Iterator
-from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -124,7 +123,7 @@ class DQNAgent(RecAgent):
         per_beta_start: float = 0.4,
         per_beta_anneal_steps: int = 3000,
         per_epsilon: float = 1e-6,
-        env_steps_per_update: Optional[int] = None,
+        env_steps_per_update: int | None = None,
         hidden_dim: int = 64,
         history_length: int = 10,
         huber_delta: float = 1.0,

@@ -88,7 +88,7 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         if self.size == 0:
             raise RuntimeError("cannot sample from an empty replay buffer")
         total = self.tree[1]
-        draws = (torch.arange(n, dtype=torch.float64) + torch.rand(n, generator=generator, dtype=torch.float64))
+        draws = torch.arange(n, dtype=torch.float64) + torch.rand(n, generator=generator, dtype=torch.float64)
         mass = draws * (total / n)  # [n] in [0, total)
         node = torch.ones(n, dtype=torch.long)
         while bool((node < self.leaves).any()):

@@ -36,7 +36,9 @@ class ExponentialSchedule:
         return self.end + (self.start - self.end) * math.exp(-math.log(100.0) * max(step, 0) / self.duration)
 
 
-def make_schedule(kind: str, start: float, end: float, duration: int, key: str = "algorithm.epsilon_schedule"):
+def make_schedule(
+    kind: str, start: float, end: float, duration: int, key: str = "algorithm.epsilon_schedule"
+):
     """A ``linear`` or ``exponential`` schedule from start to end over ``duration`` steps."""
     schedules = {"linear": LinearSchedule, "exponential": ExponentialSchedule}
     if kind not in schedules:
