@@ -96,6 +96,8 @@ def tiny_gpt2(tmp_path_factory) -> Path:
     from tests.tiny_models import save_tiny_gpt2
 
     return save_tiny_gpt2(tmp_path_factory.mktemp("tiny-gpt2"))
+
+
 TINY_ALGORITHM["qlearning"] = ["algorithm.epsilon_decay_steps=30", "algorithm.n_clusters=4"]
 TINY_ALGORITHM["random"] = []
 TINY_ALGORITHM["popularity"] = []

@@ -9,7 +9,7 @@ from rlrec.agents.qlearning import QLearningAgent, kmeans, q_learning_update
 from rlrec.encoders.id import IdItemEncoder
 from rlrec.train import train
 from tests.conftest import compose_config
-from tests.two_state_mdp import A, B, MYOPIC, OPTIMAL, TwoStateMDP, fit, state_observations
+from tests.two_state_mdp import MYOPIC, OPTIMAL, A, B, TwoStateMDP, fit, state_observations
 
 
 def make_agent(**overrides) -> QLearningAgent:
@@ -52,8 +52,9 @@ def test_repeated_pairs_get_their_mean_td_error():
 
 def test_solves_the_two_state_mdp_where_the_myopic_action_is_wrong():
     torch.manual_seed(0)
-    agent = make_agent()
-    trainer = fit(agent, steps=400)
+    agent = make_agent(alpha=0.2)
+    # A long horizon: the time limit, unobserved in the state, rarely pulls a value towards r alone.
+    trainer = fit(agent, steps=400, env=TwoStateMDP(horizon=50))
     assert trainer.global_step == 400, "trainer.max_steps stops manual optimisation"
     slate = agent.act(state_observations())
     assert slate[:, 0].tolist() == [OPTIMAL[A], OPTIMAL[B]] != [MYOPIC[A], MYOPIC[B]]

@@ -92,5 +92,11 @@ def fit(agent, steps: int, env: TwoStateMDP | None = None):
         enable_model_summary=False,
         accelerator="cpu",
     )
-    trainer.fit(agent, datamodule=SimulatorDataModule(env, TwoStateMDP(seed=1), eval_seed=0))
+    # Tiny matrices: one intra-op thread is many times faster than two on a shared CPU.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        trainer.fit(agent, datamodule=SimulatorDataModule(env, TwoStateMDP(seed=1), eval_seed=0))
+    finally:
+        torch.set_num_threads(threads)
     return trainer
