@@ -135,6 +135,13 @@ def test_dueling_head_is_value_plus_centred_advantage():
     assert torch.allclose(
         values - values.mean(1, keepdim=True), advantage - advantage.mean(1, keepdim=True), atol=1e-6
     )
+    slate = torch.tensor([[5, 0], [2, 3]])
+    assert torch.allclose(q.q_values_of(state, items, slate), values.gather(1, slate), atol=1e-6)
+    plain = TwoTowerQ(IdItemEncoder(6, 4), MeanHistoryState, n_items=6, hidden_dim=8, history_length=2)
+    plain_state = plain.user_state(obs, plain.item_tower())
+    assert torch.allclose(
+        plain.q_values_of(plain_state, plain.item_tower(), slate), plain(obs).gather(1, slate)
+    )
     assert not hasattr(TwoTowerQ(IdItemEncoder(6, 4), MeanHistoryState, 6, 8, 2), "value_head") or (
         TwoTowerQ(IdItemEncoder(6, 4), MeanHistoryState, 6, 8, 2).value_head is None
     )

@@ -234,9 +234,19 @@ class DQNAgent(RecAgent):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         obs = {"history": batch["history"], "history_mask": batch["history_mask"]}
         next_obs = {"history": batch["next_history"], "history_mask": batch["next_history_mask"]}
-        q_slate = self.q(obs).gather(1, batch["slate"])  # [N, K]
+        n = len(batch["slate"])
+        items = self.q.item_tower()  # [n_items, d]
+        next_online = None
+        if self.hparams.double:  # s and s' share one pass of the online state tower ...
+            both = {key: torch.cat([obs[key], next_obs[key]]) for key in obs}
+            state = self.q.user_state(both, items)  # [2N, d]
+            with torch.no_grad():  # ... and only s' is scored against the whole catalogue
+                next_online = self.q.q_values(state[n:], items)  # [N, n_items]
+            state = state[:n]
+        else:
+            state = self.q.user_state(obs, items)  # [N, d]
+        q_slate = self.q.q_values_of(state, items, batch["slate"])  # [N, K]: only the shown items
         with torch.no_grad():
-            next_online = self.q(next_obs) if self.hparams.double else None
             target = td_target(batch["reward"], batch["discount"], self.target_q(next_obs), next_online)
         per_position = F.huber_loss(q_slate, target, delta=self.hparams.huber_delta, reduction="none")
         if "weight" in batch:  # prioritized: IS weights; a row's |δ| is the mean over its K positions
@@ -244,12 +254,20 @@ class DQNAgent(RecAgent):
             self.replay.update_priorities(batch["index"], (target - q_slate).abs().mean(dim=1))
         else:
             loss = per_position.mean()
-        n = len(q_slate)
-        self.log("train/loss", loss, batch_size=n)
-        self.log("train/q_mean", q_slate.mean(), batch_size=n)
-        self.log("train/epsilon", self.epsilon(self.global_step), batch_size=n)
-        self.log("train/collect_reward", self.collect_reward, batch_size=n)
+        if self.writes_logs_this_step():
+            self.log("train/loss", loss, batch_size=n)
+            self.log("train/q_mean", q_slate.mean(), batch_size=n)
+            self.log("train/epsilon", self.epsilon(self.global_step), batch_size=n)
+            self.log("train/collect_reward", self.collect_reward, batch_size=n)
         return loss
+
+    def writes_logs_this_step(self) -> bool:
+        """Whether Lightning writes this step's logged values (every ``trainer.log_every_n_steps``
+        optimiser steps, and the last one). Each ``self.log`` costs about half a millisecond of
+        Lightning bookkeeping, so values nobody will see are not logged at all."""
+        trainer = self.trainer
+        step = self.global_step + 1  # this step, once its optimiser step is done
+        return step % trainer.log_every_n_steps == 0 or step >= trainer.max_steps
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         if self.hparams.target_update == "soft":

@@ -41,8 +41,26 @@ class TwoTowerQ(nn.Module):
 
     def forward(self, obs: Observation) -> torch.Tensor:
         items = self.item_tower()  # [n_items, d]
-        state = self.state_tower(items[obs["history"]], obs["history_mask"], obs["history"])  # [B, d]
-        scores = state @ items.T + self.item_bias  # [B, n_items]
+        return self.q_values(self.user_state(obs, items), items)  # [B, n_items]
+
+    def user_state(self, obs: Observation, items: torch.Tensor) -> torch.Tensor:
+        """f(history) [B, d], given the item vectors ``items`` [n_items, d] = g(all items)."""
+        return self.state_tower(items[obs["history"]], obs["history_mask"], obs["history"])
+
+    def q_values(self, state: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Scores of the whole catalogue for states [B, d] -> [B, n_items]."""
+        scores = torch.addmm(self.item_bias, state, items.T)  # state @ items.T + b: [B, n_items]
         if self.value_head is None:
             return scores
         return self.value_head(state) + scores - scores.mean(dim=1, keepdim=True)  # V + A − mean A
+
+    def q_values_of(self, state: torch.Tensor, items: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Q(s, a) for the items ``actions`` [B, K] only -> [B, K]: the same values as
+        ``q_values(state, items).gather(1, actions)`` in O(B·K·d) instead of O(B·n_items·d), forward
+        and backward (a training step needs only the taken actions with gradients). The dueling
+        mean is linear: mean_a (f(s)·g(a) + b(a)) = f(s)·mean_a g(a) + mean_a b(a)."""
+        chosen = torch.einsum("bd,bkd->bk", state, items[actions]) + self.item_bias[actions]  # [B, K]
+        if self.value_head is None:
+            return chosen
+        mean_advantage = state @ items.mean(dim=0) + self.item_bias.mean()  # [B]
+        return self.value_head(state) + chosen - mean_advantage[:, None]
