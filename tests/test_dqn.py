@@ -250,3 +250,18 @@ def test_every_option_trains_from_the_real_entry_point(tmp_path):
 def test_bad_values_fail_naming_the_key(override, message):
     with pytest.raises(ValueError, match=message):
         make_agent(**override)
+
+
+def test_metrics_are_logged_on_the_steps_lightning_writes_and_the_last(tmp_path):
+    import polars as pl
+
+    cfg = compose_config(
+        "trainer.max_steps=7", "trainer.eval_every=7", "trainer.log_every_n_steps=5", output_dir=tmp_path
+    )
+    summary = train(cfg)
+    table = pl.read_parquet(tmp_path / "metrics.parquet")
+    for metric in ("train/loss", "train/q_mean", "train/epsilon", "train/collect_reward"):
+        assert table.filter(pl.col("metric") == metric)["step"].to_list() == [5, 7]
+    assert summary["metrics"]["train/loss"] == pytest.approx(
+        table.filter(pl.col("metric") == "train/loss")["value"][-1]
+    )
