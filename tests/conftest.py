@@ -44,6 +44,9 @@ TINY_ALGORITHM: dict[str, list[str]] = {
     ],
     "sqn": ["algorithm.batch_size=32"],
     "supervised": ["algorithm.batch_size=32"],
+    "qlearning": ["algorithm.epsilon_decay_steps=30", "algorithm.n_clusters=4"],
+    "random": [],
+    "popularity": [],
 }
 TINY = [*TINY_COMMON, *TINY_ALGORITHM["dqn"]]  # the default algorithm (dqn)
 

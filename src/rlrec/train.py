@@ -61,7 +61,11 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         trainer = _build_trainer(cfg.trainer, run_dir, [*loggers, metrics_logger], [preemption])
         metrics_logger.trainer = trainer
         try:
-            trainer.fit(agent, datamodule=datamodule, ckpt_path=_resume_path(cfg.ckpt_path))
+            if getattr(agent, "trains", True):
+                trainer.fit(agent, datamodule=datamodule, ckpt_path=_resume_path(cfg.ckpt_path))
+            else:  # a fixed policy (agents/baselines.py): the same evaluation, no training loop
+                log.info(f"algorithm={cfg.algorithm.name} does not train: evaluating it")
+                trainer.validate(agent, datamodule=datamodule, verbose=False)
         except SIGTERMException:  # Lightning ends the epoch that a SIGTERM stopped this way
             preemption.received = True
         except NonFiniteLossError as error:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from omegaconf import MISSING
 
@@ -24,8 +24,22 @@ class DQNConfig:
     warmup_steps: int = 20  # vectorised env steps of uniform-random play before learning
     epsilon_start: float = 1.0
     epsilon_end: float = 0.05
-    epsilon_decay_steps: int = 1000  # env steps over which epsilon decays linearly
+    epsilon_decay_steps: int = 1000  # gradient steps over which epsilon decays (= env steps by default)
+    epsilon_schedule: str = "linear"  # linear | exponential (99% of the way to epsilon_end at decay_steps)
+    target_update: str = "hard"  # hard: copy every target_update_every steps | soft: Polyak with tau
     target_update_every: int = 100  # gradient steps between hard target-network copies
+    tau: float = 0.005  # soft target update: θ' ← τθ + (1 − τ)θ' after every gradient step
+    double: bool = False  # Double DQN (van Hasselt 2016): online argmax, target-network value
+    dueling: bool = False  # Dueling head (Wang 2016): Q = V(s) + A(s, a) − mean_a A(s, a)
+    n_step: int = 1  # n-step returns, truncated at the end of the episode
+    prioritized: bool = False  # proportional prioritized replay (Schaul 2016), sum tree
+    per_alpha: float = 0.6  # priority exponent: P(i) ∝ (|δ_i| + per_epsilon)^alpha
+    per_beta_start: float = 0.4  # importance-sampling exponent, annealed linearly to 1 ...
+    per_beta_anneal_steps: int = 3000  # ... over this many gradient steps
+    per_epsilon: float = 1e-6  # keeps every priority positive
+    # User-environment steps per gradient step (100 users stepping once = 100); null: one gradient
+    # step per vectorised environment step. EasyRL4Rec's DQN is 8.
+    env_steps_per_update: Optional[int] = None
     hidden_dim: int = 64
     history_length: int = 10  # last n consumed items the state encoder reads
     huber_delta: float = 1.0
@@ -132,3 +146,49 @@ ALGORITHM_SCHEMAS.update(
         "supervised": SupervisedConfig,
     }
 )
+
+
+@dataclass
+class RandomConfig:
+    """Uniformly random slates: the floor every learner must clear (rlrec.agents.baselines)."""
+
+    _target_: str = "rlrec.agents.baselines.RandomAgent"
+    name: str = MISSING
+    mask_consumed: bool = False  # never recommend an item already in the observed history
+
+
+@dataclass
+class PopularityConfig:
+    """The most-interacted train-split items for everyone (rlrec.agents.baselines)."""
+
+    _target_: str = "rlrec.agents.baselines.PopularityAgent"
+    name: str = MISSING
+    mask_consumed: bool = False  # skip each user's consumed items (the next most popular instead)
+
+
+ALGORITHM_SCHEMAS.update({"random": RandomConfig, "popularity": PopularityConfig})
+
+
+@dataclass
+class QLearningConfig:
+    """Tabular Q-learning over a discretised state (rlrec.agents.qlearning; Watkins & Dayan 1992)."""
+
+    _target_: str = "rlrec.agents.qlearning.QLearningAgent"
+    name: str = MISSING
+    alpha: float = 0.1  # step size of Q(s,a) ← Q(s,a) + α[r + γ max Q(s',·) − Q(s,a)]
+    gamma: float = 0.9
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.05
+    epsilon_decay_steps: int = 1000  # environment steps (= updates) over which epsilon decays
+    epsilon_schedule: str = "linear"  # linear | exponential
+    state: str = "last_category"  # last_category | user_cluster | last_category_x_cluster
+    actions: str = "items"  # items (each slate position an action) | categories (a category's top-K slate)
+    n_clusters: int = 16  # with user_cluster states: k of the k-means over history mean item vectors
+    kmeans_iterations: int = 25
+    history_length: int = 10  # last n items averaged for the user's cluster
+    seed: Optional[int] = "${seed}"  # type: ignore[assignment]  # seeds the k-means initialisation
+    task: str = "total"  # the reward key learned from
+    mask_consumed: bool = False  # never recommend an item already in the observed history
+
+
+ALGORITHM_SCHEMAS.update({"qlearning": QLearningConfig})

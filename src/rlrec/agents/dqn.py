@@ -1,12 +1,20 @@
-"""DQN for slates over a two-tower Q-function (Mnih et al. 2015, Nature 518).
+"""DQN for slates over a two-tower Q-function (Mnih et al. 2015, Nature 518), with the usual options.
 
 Q(s, a) = f(s) · g(a) + b(a): one matrix product scores the whole catalogue. Each slate position is
-a transition (s, a_k, r_k, s') with r_k = 1 if item a_k was clicked, and the target is
+an action with its own reward: position k of the slate shown at step t gives the transition
+(s_t, a_k, r_k, s_{t+n}) with r_k the step's reward if the user acted on position k, else 0. Its
+target, with n-step returns (Sutton & Barto 2018, §7.1) truncated at the end of the episode,
 
-    y_k = r_k + γ (1 − done) max_a' Q_target(s', a')
+    y_k = r_k + Σ_{i=1}^{m−1} γ^i R_{t+i} + γ^m (1 − done) Q_target(s_{t+m}, a*)       m = min(n, steps left)
 
-with a target network copied from the online one every ``target_update_every`` gradient steps.
-Exploration is ε-greedy per user with ε decaying linearly over training steps.
+where R is the whole step's reward and a* = argmax_a' Q_target(s_{t+m}, a') (DQN) or
+argmax_a' Q_online(s_{t+m}, a') (``double``: van Hasselt et al. 2016, AAAI, eq. 4). Options:
+``dueling`` (Wang et al. 2016: Q = V + A − mean A, see TwoTowerQ), ``target_update`` hard (a copy
+every ``target_update_every`` gradient steps) or soft (Polyak: θ' ← τθ + (1 − τ)θ' every step),
+ε-greedy per user with a linear or exponential ε schedule over gradient steps, uniform or
+``prioritized`` replay (Schaul et al. 2016; see PrioritizedReplayBuffer), and
+``env_steps_per_update``: user-environment steps collected per gradient step (null: one gradient
+step per vectorised environment step).
 
 The episode's time limit is treated as its end (``done``) although the observation does not carry
 the step number, so near the horizon the state is only partly observed; with γ = 0.9 and short
@@ -24,12 +32,67 @@ import torch.nn.functional as F
 from torch import nn
 
 from rlrec.agents.base import RecAgent
-from rlrec.agents.replay import ReplayBuffer
-from rlrec.agents.schedules import LinearSchedule
+from rlrec.agents.replay import PrioritizedReplayBuffer, ReplayBuffer
+from rlrec.agents.schedules import LinearSchedule, make_schedule
 from rlrec.agents.towers import TwoTowerQ
 from rlrec.envs.base import Observation
 from rlrec.envs.rollout import random_slates
 from rlrec.runtime.checks import require_positive
+
+
+def n_step_transition(window: list[dict[str, torch.Tensor]], gamma: float) -> dict[str, torch.Tensor]:
+    """The n-step transition that starts at ``window[0]``, from consecutive steps ``window`` (oldest
+    first, n = len(window)), truncated per user at its first ``done``.
+
+    Each step holds history/history_mask [B, H], slate [B, K], reward [B, K] (per slate position),
+    step_reward [B], next_history/next_history_mask [B, H], done [B] bool. Returns the first step's
+    state and slate, reward [B, K] = r_k + Σ_i γ^i R_{t+i}, the bootstrap state s_{t+m} and
+    ``discount`` [B] = γ^m (1 − done) that multiplies its value.
+    """
+    first = window[0]
+    reward = first["reward"].clone()
+    done = first["done"].clone()
+    next_history, next_mask = first["next_history"].clone(), first["next_history_mask"].clone()
+    steps = torch.ones(len(done))
+    for i, later in enumerate(window[1:], start=1):
+        live = ~done  # users whose episode had not ended before this step
+        reward += (gamma**i * later["step_reward"] * live)[:, None]
+        next_history[live], next_mask[live] = later["next_history"][live], later["next_history_mask"][live]
+        steps += live.float()
+        done = done | (live & later["done"])
+    return {
+        "history": first["history"],
+        "history_mask": first["history_mask"],
+        "slate": first["slate"],
+        "reward": reward,  # [B, K]
+        "next_history": next_history,
+        "next_history_mask": next_mask,
+        "discount": gamma**steps * (~done).float(),  # [B]
+    }
+
+
+def td_target(
+    reward: torch.Tensor,
+    discount: torch.Tensor,
+    next_q_target: torch.Tensor,
+    next_q_online: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """y = reward [N, K] + discount [N] · Q_target(s', a*) with a* from the online net when given
+    (Double DQN) and from the target net otherwise (DQN). next_q_* are [N, n_items]."""
+    if next_q_online is None:
+        next_value = next_q_target.max(dim=1).values  # [N]
+    else:
+        best = next_q_online.argmax(dim=1, keepdim=True)  # [N, 1]
+        next_value = next_q_target.gather(1, best).squeeze(1)
+    return reward + discount[:, None] * next_value[:, None]
+
+
+@torch.no_grad()
+def polyak_update(target: nn.Module, online: nn.Module, tau: float) -> None:
+    """θ' ← τ θ + (1 − τ) θ' for every trained parameter (frozen ones are equal in both nets)."""
+    pairs = [(t, o) for t, o in zip(target.parameters(), online.parameters(), strict=True) if o.requires_grad]
+    if pairs:
+        torch._foreach_lerp_([t for t, _ in pairs], [o for _, o in pairs], tau)
 
 
 class DQNAgent(RecAgent):
@@ -48,7 +111,19 @@ class DQNAgent(RecAgent):
         epsilon_start: float = 1.0,
         epsilon_end: float = 0.05,
         epsilon_decay_steps: int = 1000,
+        epsilon_schedule: str = "linear",
+        target_update: str = "hard",
         target_update_every: int = 100,
+        tau: float = 0.005,
+        double: bool = False,
+        dueling: bool = False,
+        n_step: int = 1,
+        prioritized: bool = False,
+        per_alpha: float = 0.6,
+        per_beta_start: float = 0.4,
+        per_beta_anneal_steps: int = 3000,
+        per_epsilon: float = 1e-6,
+        env_steps_per_update: int | None = None,
         hidden_dim: int = 64,
         history_length: int = 10,
         huber_delta: float = 1.0,
@@ -64,14 +139,27 @@ class DQNAgent(RecAgent):
             target_update_every=target_update_every,
             history_length=history_length,
             hidden_dim=hidden_dim,
+            n_step=n_step,
+            **({} if env_steps_per_update is None else {"env_steps_per_update": env_steps_per_update}),
         )
+        if target_update not in ("hard", "soft"):
+            raise ValueError(f"algorithm.target_update must be 'hard' or 'soft', got {target_update!r}")
+        if not 0.0 < tau <= 1.0:
+            raise ValueError(f"algorithm.tau must be in (0, 1], got {tau}")
+        if not 0.0 <= per_beta_start <= 1.0:
+            raise ValueError(f"algorithm.per_beta_start must be in [0, 1], got {per_beta_start}")
         self.save_hyperparameters(ignore=["item_encoder", "state_encoder", "optimizer"])
-        self.q = TwoTowerQ(item_encoder, state_encoder, n_items, hidden_dim, history_length)
+        self.q = TwoTowerQ(item_encoder, state_encoder, n_items, hidden_dim, history_length, dueling=dueling)
         self.target_q = copy.deepcopy(self.q).requires_grad_(False)
         self.optimizer_factory = optimizer
-        self.epsilon = LinearSchedule(epsilon_start, epsilon_end, epsilon_decay_steps)
-        self.replay = ReplayBuffer(replay_capacity)
-        self.collect_reward = 0.0  # mean click rate of the latest collection step
+        self.epsilon = make_schedule(epsilon_schedule, epsilon_start, epsilon_end, epsilon_decay_steps)
+        self.per_beta = LinearSchedule(per_beta_start, 1.0, per_beta_anneal_steps)
+        self.replay = (
+            PrioritizedReplayBuffer(replay_capacity, per_alpha, per_epsilon)
+            if prioritized
+            else ReplayBuffer(replay_capacity)
+        )
+        self.collect_reward = 0.0  # mean reward of the latest collection step
 
     @torch.no_grad()
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
@@ -81,63 +169,110 @@ class DQNAgent(RecAgent):
             scores = torch.where(explore_rows[:, None], torch.rand_like(scores), scores)
         return self.slate_from_scores(scores, obs)  # [B, K]
 
+    def sample_batch(self) -> dict[str, torch.Tensor]:
+        if isinstance(self.replay, PrioritizedReplayBuffer):
+            return self.replay.sample(self.hparams.batch_size, beta=self.per_beta(self.global_step))
+        return self.replay.sample(self.hparams.batch_size)
+
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        """Step the env with the ε-greedy policy, store transitions, yield replay minibatches."""
+        """Step the env with the ε-greedy policy, store n-step transitions of active users, yield
+        replay minibatches (one per env step, or one per ``env_steps_per_update`` user-steps)."""
+        hp = self.hparams
         obs = env.reset(env.sample_users(env.num_envs))
-        if obs["history"].shape[1] < self.hparams.history_length:
+        if obs["history"].shape[1] < hp.history_length:
             raise ValueError(
-                f"algorithm.history_length={self.hparams.history_length} exceeds the "
+                f"algorithm.history_length={hp.history_length} exceeds the "
                 f"{obs['history'].shape[1]} items of history the environment observes (env.history_window)"
             )
+        window: list[dict[str, torch.Tensor]] = []  # the last n steps, oldest first
+        credit = 0  # user-steps collected and not yet paid for by a gradient step
         for step in itertools.count():
-            if step < self.hparams.warmup_steps:  # uniform-random slates fill the buffer first
+            if step < hp.warmup_steps:  # uniform-random slates fill the buffer first
                 slate = random_slates(len(obs["user"]), self.n_items, self.slate_size)
             else:
                 slate = self.act(self.to_device(obs), explore=True).cpu()
             next_obs, rewards, done, info = env.step(slate)
-            if self.hparams.task not in rewards:
+            if hp.task not in rewards:
                 raise ValueError(
-                    f"algorithm.task={self.hparams.task!r} is not a reward of env={env.name}; "
-                    f"it has {sorted(rewards)}"
+                    f"algorithm.task={hp.task!r} is not a reward of env={env.name}; it has {sorted(rewards)}"
                 )
-            clicked = info["clicked_position"]
+            clicked, reward = info["clicked_position"], rewards[hp.task]
             # The step's reward sits at the slate position the user acted on.
             slot_reward = F.one_hot(clicked.clamp(min=0), self.slate_size).float() * (clicked >= 0)[:, None]
-            slot_reward = slot_reward * rewards[self.hparams.task][:, None]
-            active = info["active"]
-            rows = {
-                "history": obs["history"],
-                "history_mask": obs["history_mask"],
-                "slate": slate,
-                "reward": slot_reward,  # [B, K]
-                "next_history": next_obs["history"],
-                "next_history_mask": next_obs["history_mask"],
-                "done": done.float(),
-            }
-            if active.any():
-                self.replay.add({key: value[active] for key, value in rows.items()})
-            self.collect_reward = rewards[self.hparams.task].mean().item()
-            obs = env.reset(env.sample_users(env.num_envs)) if done.all() else next_obs
-            if step >= self.hparams.warmup_steps:
-                yield self.replay.sample(self.hparams.batch_size)
+            window.append(
+                {
+                    "history": obs["history"],
+                    "history_mask": obs["history_mask"],
+                    "slate": slate,
+                    "reward": slot_reward * reward[:, None],  # [B, K]
+                    "step_reward": reward,  # [B]
+                    "next_history": next_obs["history"],
+                    "next_history_mask": next_obs["history_mask"],
+                    "done": done.bool(),
+                    "active": info["active"],
+                }
+            )
+            episode_over = bool(done.all())
+            while window and (len(window) == hp.n_step or episode_over):  # at the end: truncated returns
+                active = window[0]["active"]
+                if active.any():
+                    transition = n_step_transition(window, hp.gamma)
+                    self.replay.add({key: value[active] for key, value in transition.items()})
+                window.pop(0)
+            self.collect_reward = reward.mean().item()
+            obs = env.reset(env.sample_users(env.num_envs)) if episode_over else next_obs
+            if step < hp.warmup_steps or len(self.replay) == 0:
+                continue
+            if hp.env_steps_per_update is None:
+                yield self.sample_batch()
+                continue
+            credit += int(info["active"].sum())
+            while credit >= hp.env_steps_per_update:
+                credit -= hp.env_steps_per_update
+                yield self.sample_batch()
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         obs = {"history": batch["history"], "history_mask": batch["history_mask"]}
         next_obs = {"history": batch["next_history"], "history_mask": batch["next_history_mask"]}
-        q_slate = self.q(obs).gather(1, batch["slate"])  # [N, K]
+        n = len(batch["slate"])
+        items = self.q.item_tower()  # [n_items, d]
+        next_online = None
+        if self.hparams.double:  # s and s' share one pass of the online state tower ...
+            both = {key: torch.cat([obs[key], next_obs[key]]) for key in obs}
+            state = self.q.user_state(both, items)  # [2N, d]
+            with torch.no_grad():  # ... and only s' is scored against the whole catalogue
+                next_online = self.q.q_values(state[n:], items)  # [N, n_items]
+            state = state[:n]
+        else:
+            state = self.q.user_state(obs, items)  # [N, d]
+        q_slate = self.q.q_values_of(state, items, batch["slate"])  # [N, K]: only the shown items
         with torch.no_grad():
-            next_value = self.target_q(next_obs).max(dim=1).values  # [N]
-            target = batch["reward"] + self.hparams.gamma * (1 - batch["done"])[:, None] * next_value[:, None]
-        loss = F.huber_loss(q_slate, target, delta=self.hparams.huber_delta)
-        n = len(q_slate)
-        self.log("train/loss", loss, batch_size=n)
-        self.log("train/q_mean", q_slate.mean(), batch_size=n)
-        self.log("train/epsilon", self.epsilon(self.global_step), batch_size=n)
-        self.log("train/collect_reward", self.collect_reward, batch_size=n)
+            target = td_target(batch["reward"], batch["discount"], self.target_q(next_obs), next_online)
+        per_position = F.huber_loss(q_slate, target, delta=self.hparams.huber_delta, reduction="none")
+        if "weight" in batch:  # prioritized: IS weights; a row's |δ| is the mean over its K positions
+            loss = (batch["weight"] * per_position.mean(dim=1)).mean()
+            self.replay.update_priorities(batch["index"], (target - q_slate).abs().mean(dim=1))
+        else:
+            loss = per_position.mean()
+        if self.writes_logs_this_step():
+            self.log("train/loss", loss, batch_size=n)
+            self.log("train/q_mean", q_slate.mean(), batch_size=n)
+            self.log("train/epsilon", self.epsilon(self.global_step), batch_size=n)
+            self.log("train/collect_reward", self.collect_reward, batch_size=n)
         return loss
 
+    def writes_logs_this_step(self) -> bool:
+        """Whether Lightning writes this step's logged values (every ``trainer.log_every_n_steps``
+        optimiser steps, and the last one). Each ``self.log`` costs about half a millisecond of
+        Lightning bookkeeping, so values nobody will see are not logged at all."""
+        trainer = self.trainer
+        step = self.global_step + 1  # this step, once its optimiser step is done
+        return step % trainer.log_every_n_steps == 0 or step >= trainer.max_steps
+
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
-        if self.global_step % self.hparams.target_update_every == 0:
+        if self.hparams.target_update == "soft":
+            polyak_update(self.target_q, self.q, self.hparams.tau)
+        elif self.global_step % self.hparams.target_update_every == 0:
             self.target_q.load_state_dict(self.q.state_dict())
 
     def configure_optimizers(self) -> torch.optim.Optimizer:

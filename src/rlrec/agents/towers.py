@@ -14,6 +14,8 @@ class TwoTowerQ(nn.Module):
     """scores(obs) = f(history) · g(items)ᵀ + b  ->  [B, n_items].
 
     ``state_encoder`` is a partial (conf/state_encoder/) finished here with the item tower's width.
+    ``dueling=True`` (Wang et al. 2016, ICML, eq. 9) reads the two-tower scores as advantages and adds
+    a state-value head: Q(s, a) = V(s) + A(s, a) − mean_a' A(s, a'), with A = f(s) · g(a) + b(a).
     """
 
     def __init__(
@@ -23,6 +25,7 @@ class TwoTowerQ(nn.Module):
         n_items: int,
         hidden_dim: int,
         history_length: int,
+        dueling: bool = False,
     ) -> None:
         super().__init__()
         self.item_tower = item_encoder  # g: [n_items, d]
@@ -34,8 +37,30 @@ class TwoTowerQ(nn.Module):
             item_encoder=item_encoder,
         )
         self.item_bias = nn.Parameter(torch.zeros(n_items))
+        self.value_head = nn.Linear(item_encoder.dim, 1) if dueling else None  # V(s) from f(s)
 
     def forward(self, obs: Observation) -> torch.Tensor:
         items = self.item_tower()  # [n_items, d]
-        state = self.state_tower(items[obs["history"]], obs["history_mask"], obs["history"])  # [B, d]
-        return state @ items.T + self.item_bias  # [B, n_items]
+        return self.q_values(self.user_state(obs, items), items)  # [B, n_items]
+
+    def user_state(self, obs: Observation, items: torch.Tensor) -> torch.Tensor:
+        """f(history) [B, d], given the item vectors ``items`` [n_items, d] = g(all items)."""
+        return self.state_tower(items[obs["history"]], obs["history_mask"], obs["history"])
+
+    def q_values(self, state: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Scores of the whole catalogue for states [B, d] -> [B, n_items]."""
+        scores = torch.addmm(self.item_bias, state, items.T)  # state @ items.T + b: [B, n_items]
+        if self.value_head is None:
+            return scores
+        return self.value_head(state) + scores - scores.mean(dim=1, keepdim=True)  # V + A − mean A
+
+    def q_values_of(self, state: torch.Tensor, items: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Q(s, a) for the items ``actions`` [B, K] only -> [B, K]: the same values as
+        ``q_values(state, items).gather(1, actions)`` in O(B·K·d) instead of O(B·n_items·d), forward
+        and backward (a training step needs only the taken actions with gradients). The dueling
+        mean is linear: mean_a (f(s)·g(a) + b(a)) = f(s)·mean_a g(a) + mean_a b(a)."""
+        chosen = torch.einsum("bd,bkd->bk", state, items[actions]) + self.item_bias[actions]  # [B, K]
+        if self.value_head is None:
+            return chosen
+        mean_advantage = state @ items.mean(dim=0) + self.item_bias.mean()  # [B]
+        return self.value_head(state) + chosen - mean_advantage[:, None]

@@ -77,6 +77,7 @@ class StateEncoderConfig:
     profile_text: bool = False  # add the history rendered as text, read by the item tower's LM
     profile_items: int = 5  # with profile_text: the most recent items named in the text
     profile_template: str = "Recently watched: {titles}"  # with profile_text: {titles} = "A; B; C"
+    hidden_layers: int = 1  # ReLU layers of width algorithm.hidden_dim in the output MLP (2 = [64, 64])
 
 
 @dataclass

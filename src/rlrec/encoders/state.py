@@ -30,15 +30,20 @@ class HistoryStateEncoder(nn.Module):
         profile_text: bool = False,
         profile_items: int = 5,
         profile_template: str = "Recently watched: {titles}",
+        hidden_layers: int = 1,
         name: str = "state",
     ) -> None:
         super().__init__()
+        if hidden_layers < 1:
+            raise ValueError(f"state_encoder.hidden_layers must be at least 1, got {hidden_layers}")
         self.name, self.last_n = name, history_length
-        self.mlp = nn.Sequential(
-            nn.Linear(summary_dim + (hidden_dim if profile_text else 0), hidden_dim),
-            nn.ReLU(),
-            nn.Linear(hidden_dim, out_dim),
-        )
+        # hidden_layers ReLU layers of width hidden_dim, then a linear map to out_dim.
+        layers: list[nn.Module] = []
+        width = summary_dim + (hidden_dim if profile_text else 0)
+        for _ in range(hidden_layers):
+            layers += [nn.Linear(width, hidden_dim), nn.ReLU()]
+            width = hidden_dim
+        self.mlp = nn.Sequential(*layers, nn.Linear(width, out_dim))
         self.profile = None
         if profile_text:
             if item_encoder is None or item_titles is None:
