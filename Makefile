@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 # The stamp names the torch requirement, so `make install TORCH=...` reinstalls when it changes.
 STAMP  := $(VENV)/.installed-$(shell printf '%s' '$(TORCH)' | cksum | cut -d' ' -f1)
 
-.PHONY: install train test test-full lint bench clean
+.PHONY: install train test test-full lint bench paper clean
 
 install: $(STAMP)
 
@@ -33,10 +33,20 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# A small paper table end to end: conf/experiment/paper_quick.yaml (4 algorithms × 3 seeds), then
+# `rlrec report` writes outputs/paper_quick/results.{md,tex,csv} and learning curves.
+paper: install
+	rm -rf outputs/paper_quick
+	$(BIN)/rlrec train experiment=paper_quick $(ARGS)
+	$(BIN)/rlrec report outputs/paper_quick --baseline algorithm=random \
+		--metric eval/return --metric eval/return_purchase --metric eval/episode_length --metric eval/return_oracle
+
 # The bench extra (sentence-transformers, the baseline) is installed after torch, so it keeps that torch.
 bench: install
 	$(BIN)/pip install -e '.[dev,bench]'
 	$(BIN)/python bench/bench_env_step.py
+	$(BIN)/python bench/bench_oracles.py
+	$(BIN)/python bench/bench_dqn_throughput.py
 	$(BIN)/python bench/bench_data_prepare.py
 	$(BIN)/python bench/bench_text_encoder.py
 

@@ -6,7 +6,7 @@ import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
-from rlrec.config import config_dir
+from rlrec.config import config_dir, register_configs
 from tests.conftest import compose_config
 
 GROUPS = ("dataset", "encoder", "state_encoder", "env", "reward", "algorithm", "trainer", "logger")
@@ -72,3 +72,27 @@ def test_seed_flows_into_the_dataset(tmp_path):
 def test_learning_rate_lives_in_one_place(tmp_path):
     with pytest.raises(ConfigCompositionException, match="optimizer.lr"):
         compose_config("algorithm.optimizer.lr=0.1", output_dir=tmp_path)
+
+
+EXPERIMENTS = sorted(path.stem for path in (config_dir() / "experiment").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_preset_composes_and_sweeps_existing_choices(experiment, tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose(
+            "config",
+            overrides=[f"experiment={experiment}", f"paths.output_dir={tmp_path}", "dataset.path=data"]
+            if "movielens" in experiment
+            else [f"experiment={experiment}", f"paths.output_dir={tmp_path}"],
+            return_hydra_config=True,
+        )
+    params = cfg.hydra.sweeper.params
+    assert cfg.hydra.mode.name == "MULTIRUN" and "seed" in params
+    for group, choices in params.items():
+        if group in ("algorithm", "encoder", "env", "dataset"):
+            for choice in str(choices).split(","):
+                assert (config_dir() / group / f"{choice}.yaml").is_file(), f"{experiment}: {group}={choice}"
