@@ -80,17 +80,23 @@ class RecEnv:
             )
         if slate.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8, torch.int8):
             raise ValueError(f"{self.name}: slate item ids must be integers, got {slate.dtype}")
-        bad = (slate < 0) | (slate >= self.n_items)
-        if bad.any():
+        if slate.numel() == 0:
+            return
+        low, high = slate.aminmax()  # one pass; the offending ids are only gathered for the message
+        if low < 0 or high >= self.n_items:
+            bad = (slate < 0) | (slate >= self.n_items)
             raise ValueError(
                 f"{self.name}: slate item ids must be in [0, {self.n_items - 1}], got "
                 f"{sorted(set(slate[bad].tolist()))[:10]}"
             )
         if not self.allow_duplicate_items and self.slate_size > 1:
-            ordered = slate.sort(dim=1).values
-            repeated = (ordered[:, 1:] == ordered[:, :-1]).any(dim=1)
+            # every pair of positions i < j, compared over the batch: [K(K-1)/2, B], cheaper than
+            # sorting B short rows
+            first, second = torch.triu_indices(self.slate_size, self.slate_size, offset=1)
+            columns = slate.T  # [K, B]
+            repeated = columns.index_select(0, first) == columns.index_select(0, second)
             if repeated.any():
-                row = int(repeated.nonzero()[0, 0])
+                row = int(repeated.any(0).nonzero()[0, 0])
                 raise ValueError(
                     f"{self.name}: slate row {row} repeats an item ({slate[row].tolist()}); set "
                     "env.allow_duplicate_items=true to allow it"

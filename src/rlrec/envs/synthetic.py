@@ -137,77 +137,102 @@ class SyntheticRecEnv(RecEnv):
     def reset(self, users: torch.Tensor) -> Observation:
         batch = len(users)
         self._users = users
-        self._history = self.logged_history[users].clone()  # [B, H]
-        self._mask = self.logged_mask[users].clone()  # [B, H]
-        self.interests = self.world.user_interests[users].clone()  # θ [B, T]
+        self._history = self.logged_history[users]  # [B, H] (indexing copies)
+        self._mask = self.logged_mask[users]  # [B, H]
+        self.interests = self.world.user_interests[users]  # θ [B, T] (a copy)
         self.boredom = torch.zeros_like(self.interests)  # β [B, T]
         self.satisfaction = torch.zeros(batch)  # s [B]
         self.active = torch.ones(batch, dtype=torch.bool)  # [B]
         self._t = 0
+        # Per-episode constants of step(), so a step does no work that depends only on the item
+        # or the slate position (each is the same float32 operation step() would do per user).
+        world = self.world
+        self._topics_by_topic = world.item_topics.T.contiguous()  # [T, n_items]
+        self._weighted_quality = self.quality_weight * world.item_quality  # w_q q_i [n_items]
+        self._cart_logit_base = self.cart_bias + self.cart_quality * world.item_quality  # [n_items]
+        self._position_cost = (self.position_decay * self._positions)[:, None]  # d (k − 1) [K, 1]
+        # scratch tensors step() writes into (never handed out): no large allocation per step
+        k, n_topics = self.slate_size, world.item_topics.shape[1]
+        self._logits = torch.full((1 + k, batch), self.no_click_utility)  # [1 + K, B], row 0: u_b0
+        self._slate_topics = torch.empty(n_topics, k, batch)  # x [T, K, B]
+        self._state = torch.empty(2, n_topics, batch)  # θ, β [2, T, B]
+        self._products = torch.empty(2, n_topics, k, batch)  # θ_t x_t, β_t x_t [2, T, K, B]
+        self._dots = torch.empty(2, k, batch)  # θ·x, β·x [2, K, B]
         return self._observation()
 
     def step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
-        """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info."""
+        """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info.
+
+        Computed position-major ([K, B] rather than [B, K]): every elementwise op then runs over
+        contiguous users, and the dot products θ·x, β·x are a sum over T of [K, B] planes instead of
+        B tiny matrix products.
+        """
         if self._users is None:
             raise RuntimeError("call reset(users) before step(slate)")
         batch = len(self._users)
         self.check_slate(slate, batch)
-        slate = slate.long()
-        draws = torch.rand(batch, 4, generator=self.generator)  # choice, cart, purchase, leave
+        draws = torch.rand(batch, 4, generator=self.generator).T  # [4, B]: choice, cart, purchase, leave
         active = self.active
         world, k = self.world, self.slate_size
 
-        topics = world.item_topics.index_select(0, slate.reshape(-1)).view(batch, k, -1)  # x [B, K, T]
-        quality = world.item_quality.index_select(0, slate.reshape(-1)).view(batch, k)  # q [B, K]
-        state = torch.stack([self.interests, self.boredom], 2)  # [B, T, 2]
-        affinity, bored = torch.bmm(topics, state).unbind(2)  # θ·x, β·x [B, K]
-        utility = (
-            self.affinity_weight * affinity
-            + self.quality_weight * quality
-            - self.boredom_weight * bored
-            - self.position_decay * self._positions[:k]
-        )  # [B, K]
-        logits = torch.cat([torch.full((batch, 1), self.no_click_utility), utility], 1)  # [B, 1 + K]
-        weights = (logits - logits.max(1, keepdim=True).values).exp()
-        cumulative = weights.cumsum(1)  # inverse-CDF draw from the MNL probabilities
-        choice = (cumulative < draws[:, :1] * cumulative[:, -1:]).sum(1).clamp(max=k)  # [B] 0 = no click
+        items = slate.T.reshape(-1).long()  # [K·B], position-major: items[k·B + b] = slate[b, k]
+        topics = self._slate_topics  # x [T, K, B]
+        torch.index_select(self._topics_by_topic, 1, items, out=topics.view(-1, k * batch))
+        state = torch.stack([self.interests.T, self.boredom.T], out=self._state)  # θ, β [2, T, B]
+        products = torch.mul(topics, state[:, :, None, :], out=self._products)  # [2, T, K, B]
+        dots = torch.sum(products, 1, out=self._dots)  # θ·x, β·x [2, K, B]
+        affinity, boredom_cost = dots[0], dots[1].mul_(self.boredom_weight)  # θ·x, w_β β·x [K, B]
+        logits = self._logits  # [1 + K, B], row 0 = no_click_utility
+        utility = torch.mul(affinity, self.affinity_weight, out=logits[1:])  # u [K, B]
+        utility += self._weighted_quality.index_select(0, items).view(k, batch)
+        utility -= boredom_cost
+        utility -= self._position_cost
+        weights = (logits - logits.amax(0)).exp_()  # [1 + K, B]
+        cumulative = weights.cumsum_(0)  # inverse-CDF draw from the MNL probabilities
+        choice = (cumulative < draws[0] * cumulative[-1]).sum(0).clamp_(max=k)  # [B] 0 = no click
         clicked = (choice > 0) & active
-        position = (choice - 1).clamp(min=0)  # [B]
+        position = (choice - 1).clamp_(min=0)  # [B]
         clicked_position = torch.where(clicked, position, -1)
-        item = slate.gather(1, position[:, None])[:, 0]  # [B]
-        x = topics.gather(1, position[:, None, None].expand(batch, 1, topics.shape[2]))[:, 0]  # x_i [B, T]
-        q = quality.gather(1, position[:, None])[:, 0]  # q_i [B]
-        affinity_i = affinity.gather(1, position[:, None])[:, 0]  # θ·x_i [B]
-        bored_i = bored.gather(1, position[:, None])[:, 0]  # β·x_i [B]
+        chosen = position * batch + torch.arange(batch)  # index of (position, user) in [K·B]
+        item = items.index_select(0, chosen)  # [B]
+        x = world.item_topics.index_select(0, item)  # x_i [B, T]
+        q = world.item_quality.index_select(0, item)  # q_i [B]
+        affinity_i, boredom_cost_i = dots.view(2, -1).index_select(1, chosen)  # θ·x_i, w_β β·x_i [B]
 
-        p_cart = torch.sigmoid(self.cart_bias + self.cart_quality * q + self.cart_affinity * affinity_i)
-        carted = clicked & (draws[:, 1] < p_cart)
-        purchased = carted & (draws[:, 2] < torch.sigmoid(self.purchase_bias + self.purchase_quality * q))
+        p_cart = torch.sigmoid(self._cart_logit_base.index_select(0, item) + self.cart_affinity * affinity_i)
+        carted = clicked & (draws[1] < p_cart)
+        purchased = carted & (draws[2] < torch.sigmoid(self.purchase_bias + self.purchase_quality * q))
 
         c = clicked.float()  # [B]
         a = active.float()
         self.interests = self.interests + (self.drift_rate * c)[:, None] * (x - self.interests)
         # boredom decays only while the user is in the session (a user who left is frozen)
         self.boredom = (1 - a * (1 - self.boredom_decay))[:, None] * self.boredom + c[:, None] * x
-        experience = c * (q - self.boredom_weight * bored_i) - (1 - c) * self.no_click_penalty
+        experience = c * (q - boredom_cost_i) - (1 - c) * self.no_click_penalty
         rho = self.satisfaction_decay
         self.satisfaction = self.satisfaction + a * (1 - rho) * (experience - self.satisfaction)
         p_leave = torch.sigmoid(self.leave_bias - self.leave_sensitivity * self.satisfaction)
-        left = active & (draws[:, 3] < p_leave)
+        left = active & (draws[3] < p_leave)
         self.active = active & ~left
 
-        shifted = torch.cat([self._history[:, 1:], item[:, None]], 1)
-        shifted_mask = torch.cat([self._mask[:, 1:], torch.ones(batch, 1, dtype=torch.bool)], 1)
-        self._history = torch.where(clicked[:, None], shifted, self._history)
-        self._mask = torch.where(clicked[:, None], shifted_mask, self._mask)
+        # a clicked item enters the history window on the right (new tensors: obs handed out earlier
+        # keep their values)
+        history, mask = torch.empty_like(self._history), torch.empty_like(self._mask)  # [B, H]
+        torch.where(clicked[:, None], self._history[:, 1:], self._history[:, :-1], out=history[:, :-1])
+        torch.where(clicked, item, self._history[:, -1], out=history[:, -1])
+        torch.where(clicked[:, None], self._mask[:, 1:], self._mask[:, :-1], out=mask[:, :-1])
+        torch.logical_or(clicked, self._mask[:, -1], out=mask[:, -1])
+        self._history, self._mask = history, mask
         self._t += 1
-        done = ~self.active | (self._t >= self.horizon)
+        done = torch.ones_like(self.active) if self._t >= self.horizon else ~self.active
         rewards = self.reward({"click": clicked, "cart": carted, "purchase": purchased})
         info = {"clicked_position": clicked_position, "active": active, "left": left}
         return self._observation(), rewards, done, info
 
     def _observation(self) -> Observation:
-        return {"user": self._users, "history": self._history.clone(), "history_mask": self._mask.clone()}
+        """The env's own history tensors, not copies: step() replaces them rather than writing into
+        them, so an observation keeps its values (callers must not modify it in place)."""
+        return {"user": self._users, "history": self._history, "history_mask": self._mask}
 
     # ---------------------------------------------------------------------------- the true model
     def utility(self, items: torch.Tensor) -> torch.Tensor:
