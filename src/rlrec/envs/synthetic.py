@@ -158,6 +158,7 @@ class SyntheticRecEnv(RecEnv):
         self._state = torch.empty(2, n_topics, batch)  # θ, β [2, T, B]
         self._products = torch.empty(2, n_topics, k, batch)  # θ_t x_t, β_t x_t [2, T, K, B]
         self._dots = torch.empty(2, k, batch)  # θ·x, β·x [2, K, B]
+        self._row_starts = torch.arange(batch) * self.history_window  # [B] flat index of row b
         return self._observation()
 
     def step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
@@ -215,12 +216,16 @@ class SyntheticRecEnv(RecEnv):
         left = active & (draws[3] < p_leave)
         self.active = active & ~left
 
-        # a clicked item enters the history window on the right (new tensors: obs handed out earlier
-        # keep their values)
+        # A clicked item enters the history window on the right. Row b of the new window is the
+        # H − 1 items from slot c_b of the old one (a row copy out of the overlapping windows of the
+        # flat history), then the clicked item or the old last one. New tensors each step: an
+        # observation handed out earlier keeps its values.
+        window = self.history_window
+        start = self._row_starts + clicked  # [B] flat index of row b's first kept slot
         history, mask = torch.empty_like(self._history), torch.empty_like(self._mask)  # [B, H]
-        torch.where(clicked[:, None], self._history[:, 1:], self._history[:, :-1], out=history[:, :-1])
+        torch.index_select(self._history.view(-1).unfold(0, window - 1, 1), 0, start, out=history[:, :-1])
         torch.where(clicked, item, self._history[:, -1], out=history[:, -1])
-        torch.where(clicked[:, None], self._mask[:, 1:], self._mask[:, :-1], out=mask[:, :-1])
+        torch.index_select(self._mask.view(-1).unfold(0, window - 1, 1), 0, start, out=mask[:, :-1])
         torch.logical_or(clicked, self._mask[:, -1], out=mask[:, -1])
         self._history, self._mask = history, mask
         self._t += 1
