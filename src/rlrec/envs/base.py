@@ -72,6 +72,11 @@ class RecEnv:
 
     def check_slate(self, slate: torch.Tensor, batch: int) -> None:
         """Raise ValueError for a slate of the wrong shape or dtype, out-of-range or repeated items."""
+        self.check_slate_shape(slate, batch)
+        self.check_slate_items(slate, slate.T)
+
+    def check_slate_shape(self, slate: torch.Tensor, batch: int) -> None:
+        """The first half of ``check_slate``: shape [B, K] and an integer dtype."""
         expected = (batch, self.slate_size)
         if slate.dim() != 2 or tuple(slate.shape) != expected:
             raise ValueError(
@@ -80,9 +85,14 @@ class RecEnv:
             )
         if slate.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8, torch.int8):
             raise ValueError(f"{self.name}: slate item ids must be integers, got {slate.dtype}")
+
+    def check_slate_items(self, slate: torch.Tensor, columns: torch.Tensor) -> None:
+        """The second half of ``check_slate``: ids in range, no item twice in a row (unless
+        ``allow_duplicate_items``). ``columns`` is the same slate position-major, ``slate.T`` [K, B]
+        (an env stepping in that layout passes its contiguous copy: the checks run faster on it)."""
         if slate.numel() == 0:
             return
-        low, high = slate.aminmax()  # one pass; the offending ids are only gathered for the message
+        low, high = (int(value) for value in columns.aminmax())  # the ids are only listed on error
         if low < 0 or high >= self.n_items:
             bad = (slate < 0) | (slate >= self.n_items)
             raise ValueError(
@@ -90,10 +100,9 @@ class RecEnv:
                 f"{sorted(set(slate[bad].tolist()))[:10]}"
             )
         if not self.allow_duplicate_items and self.slate_size > 1:
-            # every pair of positions i < j, compared over the batch: [K(K-1)/2, B], cheaper than
+            # every pair of positions i < j compared over the batch, [K(K-1)/2, B]: cheaper than
             # sorting B short rows
             first, second = torch.triu_indices(self.slate_size, self.slate_size, offset=1)
-            columns = slate.T  # [K, B]
             repeated = columns.index_select(0, first) == columns.index_select(0, second)
             if repeated.any():
                 row = int(repeated.any(0).nonzero()[0, 0])

@@ -130,6 +130,7 @@ class SyntheticRecEnv(RecEnv):
         self.logged_history, self.logged_mask = _last_items(dataset, history_window)  # [U, H]
         self.generator = torch.Generator().manual_seed(seed)
         self._positions = torch.arange(slate_size, dtype=torch.float32)  # k − 1 for slate position k
+        self._topic_index, self._topic_weight = _sparse_topics(self.world.item_topics)  # [Z, n_items]
         self._users: torch.Tensor | None = None
         self._t = 0
 
@@ -146,42 +147,43 @@ class SyntheticRecEnv(RecEnv):
         self._t = 0
         # Per-episode constants of step(), so a step does no work that depends only on the item
         # or the slate position (each is the same float32 operation step() would do per user).
-        world = self.world
-        self._topics_by_topic = world.item_topics.T.contiguous()  # [T, n_items]
+        world, k = self.world, self.slate_size
         self._weighted_quality = self.quality_weight * world.item_quality  # w_q q_i [n_items]
         self._cart_logit_base = self.cart_bias + self.cart_quality * world.item_quality  # [n_items]
         self._position_cost = (self.position_decay * self._positions)[:, None]  # d (k − 1) [K, 1]
-        # scratch tensors step() writes into (never handed out): no large allocation per step
-        k, n_topics = self.slate_size, world.item_topics.shape[1]
+        self._position_major = torch.arange(batch * k).view(batch, k).T.reshape(-1)  # [K·B] into [B·K]
+        self._state_offsets = torch.arange(batch) * world.item_topics.shape[1]  # b·T [B]
+        self._row_starts = torch.arange(batch) * self.history_window  # [B] flat index of history row b
+        # scratch tensors step() writes into (never handed out)
         self._logits = torch.full((1 + k, batch), self.no_click_utility)  # [1 + K, B], row 0: u_b0
-        self._slate_topics = torch.empty(n_topics, k, batch)  # x [T, K, B]
-        self._state = torch.empty(2, n_topics, batch)  # θ, β [2, T, B]
-        self._products = torch.empty(2, n_topics, k, batch)  # θ_t x_t, β_t x_t [2, T, K, B]
         self._dots = torch.empty(2, k, batch)  # θ·x, β·x [2, K, B]
-        self._row_starts = torch.arange(batch) * self.history_window  # [B] flat index of row b
         return self._observation()
 
     def step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
         """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info.
 
         Computed position-major ([K, B] rather than [B, K]): every elementwise op then runs over
-        contiguous users, and the dot products θ·x, β·x are a sum over T of [K, B] planes instead of
-        B tiny matrix products.
+        contiguous users, and the dot products θ·x, β·x are sums over each item's few nonzero topics
+        (``_sparse_topics``) of [K, B] planes, instead of B tiny matrix products.
         """
         if self._users is None:
             raise RuntimeError("call reset(users) before step(slate)")
-        batch = len(self._users)
-        self.check_slate(slate, batch)
+        batch, world, k = len(self._users), self.world, self.slate_size
+        self.check_slate_shape(slate, batch)
+        items = slate.reshape(-1).index_select(0, self._position_major).long()  # [K·B]: slot k·B + b
+        self.check_slate_items(slate, items.view(k, batch))
         draws = torch.rand(batch, 4, generator=self.generator).T  # [4, B]: choice, cart, purchase, leave
         active = self.active
-        world, k = self.world, self.slate_size
 
-        items = slate.T.reshape(-1).long()  # [K·B], position-major: items[k·B + b] = slate[b, k]
-        topics = self._slate_topics  # x [T, K, B]
-        torch.index_select(self._topics_by_topic, 1, items, out=topics.view(-1, k * batch))
-        state = torch.stack([self.interests.T, self.boredom.T], out=self._state)  # θ, β [2, T, B]
-        products = torch.mul(topics, state[:, :, None, :], out=self._products)  # [2, T, K, B]
-        dots = torch.sum(products, 1, out=self._dots)  # θ·x, β·x [2, K, B]
+        # θ·x and β·x over each item's nonzero topics t_j (weights x_j, Z per item): Σ_j x_j θ_{b,t_j}
+        slots = items.expand(len(self._topic_index), -1)  # [Z, K·B]
+        topic = self._topic_index.gather(1, slots).view(-1, k, batch)  # t_j [Z, K, B]
+        weight = self._topic_weight.gather(1, slots).view(topic.shape)  # x_j [Z, K, B]
+        flat = topic.add_(self._state_offsets).view(-1)  # b·T + t_j: θ_{b,t_j} in the flat [B·T] state
+        dots = self._dots  # θ·x, β·x [2, K, B]
+        for row, state in enumerate((self.interests, self.boredom)):  # [B, T]
+            terms = state.reshape(-1).index_select(0, flat).view(weight.shape).mul_(weight)  # [Z, K, B]
+            torch.sum(terms, 0, out=dots[row])
         affinity, boredom_cost = dots[0], dots[1].mul_(self.boredom_weight)  # θ·x, w_β β·x [K, B]
         logits = self._logits  # [1 + K, B], row 0 = no_click_utility
         utility = torch.mul(affinity, self.affinity_weight, out=logits[1:])  # u [K, B]
@@ -318,3 +320,13 @@ def _last_items(dataset: RecDataset, window: int) -> tuple[torch.Tensor, torch.T
     history[users, slot] = torch.from_numpy(slots["item_id"].cast(pl.Int64).to_numpy().copy())
     mask[users, slot] = True
     return history, mask
+
+
+def _sparse_topics(item_topics: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each item's nonzero topics in topic order, padded with weight 0 to the largest count Z:
+    ids [Z, n_items] and weights [Z, n_items]. A dot product θ·x_i then sums Z terms instead of T,
+    in the same order, skipping only exact zeros (the synthetic world's items have Z = 2 of T)."""
+    nonzero = item_topics != 0  # [n_items, T]
+    count = max(int(nonzero.sum(1).max()), 1)
+    order = torch.sort((~nonzero).to(torch.uint8), dim=1, stable=True).indices[:, :count]  # [n_items, Z]
+    return order.T.contiguous(), item_topics.gather(1, order).T.contiguous()
