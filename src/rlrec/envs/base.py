@@ -104,7 +104,7 @@ class RecEnv:
             # sorting B short rows
             first, second = torch.triu_indices(self.slate_size, self.slate_size, offset=1)
             repeated = columns.index_select(0, first) == columns.index_select(0, second)
-            if repeated.any():
+            if repeated.view(torch.uint8).amax():  # any(), several times faster on CPU
                 row = int(repeated.any(0).nonzero()[0, 0])
                 raise ValueError(
                     f"{self.name}: slate row {row} repeats an item ({slate[row].tolist()}); set "

@@ -153,7 +153,8 @@ class SyntheticRecEnv(RecEnv):
         self._position_cost = (self.position_decay * self._positions)[:, None]  # d (k − 1) [K, 1]
         self._position_major = torch.arange(batch * k).view(batch, k).T.reshape(-1)  # [K·B] into [B·K]
         self._state_offsets = torch.arange(batch) * world.item_topics.shape[1]  # b·T [B]
-        self._row_starts = torch.arange(batch) * self.history_window  # [B] flat index of history row b
+        self._user_index = torch.arange(batch)  # b [B]
+        self._row_starts = self._user_index * self.history_window  # [B] flat index of history row b
         # scratch tensors step() writes into (never handed out)
         self._logits = torch.full((1 + k, batch), self.no_click_utility)  # [1 + K, B], row 0: u_b0
         self._dots = torch.empty(2, k, batch)  # θ·x, β·x [2, K, B]
@@ -196,7 +197,7 @@ class SyntheticRecEnv(RecEnv):
         clicked = (choice > 0) & active
         position = (choice - 1).clamp_(min=0)  # [B]
         clicked_position = torch.where(clicked, position, -1)
-        chosen = position * batch + torch.arange(batch)  # index of (position, user) in [K·B]
+        chosen = torch.add(self._user_index, position, alpha=batch)  # (position, user) in [K·B]
         item = items.index_select(0, chosen)  # [B]
         x = world.item_topics.index_select(0, item)  # x_i [B, T]
         q = world.item_quality.index_select(0, item)  # q_i [B]
@@ -208,9 +209,12 @@ class SyntheticRecEnv(RecEnv):
 
         c = clicked.float()  # [B]
         a = active.float()
-        self.interests = self.interests + (self.drift_rate * c)[:, None] * (x - self.interests)
+        # (in-place ops only on this step's temporaries: the new state tensors replace the old ones)
+        drift = torch.sub(x, self.interests).mul_((self.drift_rate * c)[:, None])
+        self.interests = drift.add_(self.interests)  # θ + η c (x − θ)
         # boredom decays only while the user is in the session (a user who left is frozen)
-        self.boredom = (1 - a * (1 - self.boredom_decay))[:, None] * self.boredom + c[:, None] * x
+        decayed = self.boredom * (1 - a * (1 - self.boredom_decay))[:, None]
+        self.boredom = decayed.add_(x.mul_(c[:, None]))  # λ β + c x (λ = 1 once left)
         experience = c * (q - boredom_cost_i) - (1 - c) * self.no_click_penalty
         rho = self.satisfaction_decay
         self.satisfaction = self.satisfaction + a * (1 - rho) * (experience - self.satisfaction)
