@@ -138,9 +138,9 @@ class SyntheticRecEnv(RecEnv):
     def reset(self, users: torch.Tensor) -> Observation:
         batch = len(users)
         self._users = users
-        self._history = self.logged_history[users]  # [B, H] (indexing copies)
-        self._mask = self.logged_mask[users]  # [B, H]
-        self.interests = self.world.user_interests[users]  # θ [B, T] (a copy)
+        self._history = self.logged_history.index_select(0, users)  # [B, H] (a copy)
+        self._mask = self.logged_mask.index_select(0, users)  # [B, H]
+        self.interests = self.world.user_interests.index_select(0, users)  # θ [B, T]
         self.boredom = torch.zeros_like(self.interests)  # β [B, T]
         self.satisfaction = torch.zeros(batch)  # s [B]
         self.active = torch.ones(batch, dtype=torch.bool)  # [B]
