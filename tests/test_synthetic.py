@@ -8,7 +8,7 @@ import torch
 from rlrec.data.schema import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE
 from rlrec.data.synthetic import TOPICS, generate_synthetic
 from rlrec.envs.rollout import episode_returns, random_slates, uniform_random_policy
-from rlrec.envs.synthetic import SyntheticRecEnv
+from rlrec.envs.synthetic import SyntheticRecEnv, _sparse_topics
 from rlrec.envs.synthetic_reference import PerUserSimulator
 
 
@@ -244,6 +244,43 @@ def test_env_refuses_bad_slates(dataset, slate, message):
     env.reset(dataset.eval_users[:4])
     with pytest.raises(ValueError, match=message):
         env.step(slate)
+
+
+def test_repeated_item_error_names_the_first_offending_row(dataset):
+    env = SyntheticRecEnv(dataset)
+    env.reset(dataset.eval_users[:4])
+    slate = torch.arange(20).view(4, 5)
+    slate[2, 4] = slate[2, 0]
+    slate[3, 3] = slate[3, 1]
+    with pytest.raises(ValueError, match=r"slate row 2 repeats an item \(\[10, 11, 12, 13, 10\]\)"):
+        env.step(slate.int())
+
+
+def test_sparse_topics_hold_every_nonzero_topic_weight():
+    """step() sums θ·x over each item's nonzero topics only; they must rebuild item_topics exactly."""
+    generator = torch.Generator().manual_seed(0)
+    dense = torch.rand(6, 5, generator=generator)
+    sparse = dense * (dense > 0.5)
+    sparse[0] = 0.0
+    sparse[0, 3] = 1.0  # a single nonzero topic: padded with weight 0
+    for topics in (dense, sparse):
+        index, weight = _sparse_topics(topics)
+        assert index.shape[0] == int((topics != 0).sum(1).max())
+        rebuilt = torch.zeros_like(topics).scatter_add_(1, index.T, weight.T)
+        assert torch.equal(rebuilt, topics)
+        assert (index.diff(dim=0)[weight[1:] != 0] > 0).all(), "nonzero topics in topic order"
+
+
+def test_observations_keep_their_values_and_a_one_item_window_works(dataset):
+    env = SyntheticRecEnv(dataset, history_window=1, no_click_utility=-50.0, leave_bias=-30.0, seed=0)
+    obs = env.reset(dataset.eval_users[:6])
+    first = {key: value.clone() for key, value in obs.items()}
+    slate = torch.arange(5).repeat(6, 1)
+    for _ in range(3):
+        next_obs, _, _, info = env.step(slate)
+        item = slate.gather(1, info["clicked_position"][:, None])  # everyone clicks
+        assert torch.equal(next_obs["history"], item) and next_obs["history_mask"].all()
+    assert all(torch.equal(obs[key], first[key]) for key in obs), "step() never writes into a handed-out obs"
 
 
 def test_allow_duplicate_items_accepts_repeats(dataset):

@@ -72,6 +72,11 @@ class RecEnv:
 
     def check_slate(self, slate: torch.Tensor, batch: int) -> None:
         """Raise ValueError for a slate of the wrong shape or dtype, out-of-range or repeated items."""
+        self.check_slate_shape(slate, batch)
+        self.check_slate_items(slate, slate.T)
+
+    def check_slate_shape(self, slate: torch.Tensor, batch: int) -> None:
+        """The first half of ``check_slate``: shape [B, K] and an integer dtype."""
         expected = (batch, self.slate_size)
         if slate.dim() != 2 or tuple(slate.shape) != expected:
             raise ValueError(
@@ -80,17 +85,27 @@ class RecEnv:
             )
         if slate.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8, torch.int8):
             raise ValueError(f"{self.name}: slate item ids must be integers, got {slate.dtype}")
-        bad = (slate < 0) | (slate >= self.n_items)
-        if bad.any():
+
+    def check_slate_items(self, slate: torch.Tensor, columns: torch.Tensor) -> None:
+        """The second half of ``check_slate``: ids in range, no item twice in a row (unless
+        ``allow_duplicate_items``). ``columns`` is the same slate position-major, ``slate.T`` [K, B]
+        (an env stepping in that layout passes its contiguous copy: the checks run faster on it)."""
+        if slate.numel() == 0:
+            return
+        low, high = (int(value) for value in columns.aminmax())  # the ids are only listed on error
+        if low < 0 or high >= self.n_items:
+            bad = (slate < 0) | (slate >= self.n_items)
             raise ValueError(
                 f"{self.name}: slate item ids must be in [0, {self.n_items - 1}], got "
                 f"{sorted(set(slate[bad].tolist()))[:10]}"
             )
         if not self.allow_duplicate_items and self.slate_size > 1:
-            ordered = slate.sort(dim=1).values
-            repeated = (ordered[:, 1:] == ordered[:, :-1]).any(dim=1)
-            if repeated.any():
-                row = int(repeated.nonzero()[0, 0])
+            # every pair of positions i < j compared over the batch, [K(K-1)/2, B]: cheaper than
+            # sorting B short rows
+            first, second = torch.triu_indices(self.slate_size, self.slate_size, offset=1)
+            repeated = columns.index_select(0, first) == columns.index_select(0, second)
+            if repeated.view(torch.uint8).amax():  # any(), several times faster on CPU
+                row = int(repeated.any(0).nonzero()[0, 0])
                 raise ValueError(
                     f"{self.name}: slate row {row} repeats an item ({slate[row].tolist()}); set "
                     "env.allow_duplicate_items=true to allow it"

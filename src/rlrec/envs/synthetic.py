@@ -130,6 +130,7 @@ class SyntheticRecEnv(RecEnv):
         self.logged_history, self.logged_mask = _last_items(dataset, history_window)  # [U, H]
         self.generator = torch.Generator().manual_seed(seed)
         self._positions = torch.arange(slate_size, dtype=torch.float32)  # k − 1 for slate position k
+        self._topic_index, self._topic_weight = _sparse_topics(self.world.item_topics)  # [Z, n_items]
         self._users: torch.Tensor | None = None
         self._t = 0
 
@@ -137,77 +138,112 @@ class SyntheticRecEnv(RecEnv):
     def reset(self, users: torch.Tensor) -> Observation:
         batch = len(users)
         self._users = users
-        self._history = self.logged_history[users].clone()  # [B, H]
-        self._mask = self.logged_mask[users].clone()  # [B, H]
-        self.interests = self.world.user_interests[users].clone()  # θ [B, T]
+        self._history = self.logged_history.index_select(0, users)  # [B, H] (a copy)
+        self._mask = self.logged_mask.index_select(0, users)  # [B, H]
+        self.interests = self.world.user_interests.index_select(0, users)  # θ [B, T]
         self.boredom = torch.zeros_like(self.interests)  # β [B, T]
         self.satisfaction = torch.zeros(batch)  # s [B]
         self.active = torch.ones(batch, dtype=torch.bool)  # [B]
         self._t = 0
+        # Per-episode constants of step(), so a step does no work that depends only on the item
+        # or the slate position (each is the same float32 operation step() would do per user).
+        world, k = self.world, self.slate_size
+        self._weighted_quality = self.quality_weight * world.item_quality  # w_q q_i [n_items]
+        self._cart_logit_base = self.cart_bias + self.cart_quality * world.item_quality  # [n_items]
+        self._position_cost = (self.position_decay * self._positions)[:, None]  # d (k − 1) [K, 1]
+        self._position_major = torch.arange(batch * k).view(batch, k).T.reshape(-1)  # [K·B] into [B·K]
+        self._state_offsets = torch.arange(batch) * world.item_topics.shape[1]  # b·T [B]
+        self._user_index = torch.arange(batch)  # b [B]
+        self._row_starts = self._user_index * self.history_window  # [B] flat index of history row b
+        # scratch tensors step() writes into (never handed out)
+        self._logits = torch.full((1 + k, batch), self.no_click_utility)  # [1 + K, B], row 0: u_b0
+        self._dots = torch.empty(2, k, batch)  # θ·x, β·x [2, K, B]
         return self._observation()
 
     def step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
-        """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info."""
+        """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info.
+
+        Computed position-major ([K, B] rather than [B, K]): every elementwise op then runs over
+        contiguous users, and the dot products θ·x, β·x are sums over each item's few nonzero topics
+        (``_sparse_topics``) of [K, B] planes, instead of B tiny matrix products.
+        """
         if self._users is None:
             raise RuntimeError("call reset(users) before step(slate)")
-        batch = len(self._users)
-        self.check_slate(slate, batch)
-        slate = slate.long()
-        draws = torch.rand(batch, 4, generator=self.generator)  # choice, cart, purchase, leave
+        batch, world, k = len(self._users), self.world, self.slate_size
+        self.check_slate_shape(slate, batch)
+        items = slate.reshape(-1).index_select(0, self._position_major).long()  # [K·B]: slot k·B + b
+        self.check_slate_items(slate, items.view(k, batch))
+        draws = torch.rand(batch, 4, generator=self.generator).T  # [4, B]: choice, cart, purchase, leave
         active = self.active
-        world, k = self.world, self.slate_size
 
-        topics = world.item_topics.index_select(0, slate.reshape(-1)).view(batch, k, -1)  # x [B, K, T]
-        quality = world.item_quality.index_select(0, slate.reshape(-1)).view(batch, k)  # q [B, K]
-        state = torch.stack([self.interests, self.boredom], 2)  # [B, T, 2]
-        affinity, bored = torch.bmm(topics, state).unbind(2)  # θ·x, β·x [B, K]
-        utility = (
-            self.affinity_weight * affinity
-            + self.quality_weight * quality
-            - self.boredom_weight * bored
-            - self.position_decay * self._positions[:k]
-        )  # [B, K]
-        logits = torch.cat([torch.full((batch, 1), self.no_click_utility), utility], 1)  # [B, 1 + K]
-        weights = (logits - logits.max(1, keepdim=True).values).exp()
-        cumulative = weights.cumsum(1)  # inverse-CDF draw from the MNL probabilities
-        choice = (cumulative < draws[:, :1] * cumulative[:, -1:]).sum(1).clamp(max=k)  # [B] 0 = no click
+        # θ·x and β·x over each item's nonzero topics t_j (weights x_j, Z per item): Σ_j x_j θ_{b,t_j}
+        slots = items.expand(len(self._topic_index), -1)  # [Z, K·B]
+        topic = self._topic_index.gather(1, slots).view(-1, k, batch)  # t_j [Z, K, B]
+        weight = self._topic_weight.gather(1, slots).view(topic.shape)  # x_j [Z, K, B]
+        flat = topic.add_(self._state_offsets).view(-1)  # b·T + t_j: θ_{b,t_j} in the flat [B·T] state
+        dots = self._dots  # θ·x, β·x [2, K, B]
+        for row, state in enumerate((self.interests, self.boredom)):  # [B, T]
+            terms = state.reshape(-1).index_select(0, flat).view(weight.shape).mul_(weight)  # [Z, K, B]
+            torch.sum(terms, 0, out=dots[row])
+        affinity, boredom_cost = dots[0], dots[1].mul_(self.boredom_weight)  # θ·x, w_β β·x [K, B]
+        logits = self._logits  # [1 + K, B], row 0 = no_click_utility
+        utility = torch.mul(affinity, self.affinity_weight, out=logits[1:])  # u [K, B]
+        utility += self._weighted_quality.index_select(0, items).view(k, batch)
+        utility -= boredom_cost
+        utility -= self._position_cost
+        weights = (logits - logits.amax(0)).exp_()  # [1 + K, B]
+        cumulative = weights.cumsum_(0)  # inverse-CDF draw from the MNL probabilities
+        choice = (cumulative < draws[0] * cumulative[-1]).sum(0).clamp_(max=k)  # [B] 0 = no click
         clicked = (choice > 0) & active
-        position = (choice - 1).clamp(min=0)  # [B]
+        position = (choice - 1).clamp_(min=0)  # [B]
         clicked_position = torch.where(clicked, position, -1)
-        item = slate.gather(1, position[:, None])[:, 0]  # [B]
-        x = topics.gather(1, position[:, None, None].expand(batch, 1, topics.shape[2]))[:, 0]  # x_i [B, T]
-        q = quality.gather(1, position[:, None])[:, 0]  # q_i [B]
-        affinity_i = affinity.gather(1, position[:, None])[:, 0]  # θ·x_i [B]
-        bored_i = bored.gather(1, position[:, None])[:, 0]  # β·x_i [B]
+        chosen = torch.add(self._user_index, position, alpha=batch)  # (position, user) in [K·B]
+        item = items.index_select(0, chosen)  # [B]
+        x = world.item_topics.index_select(0, item)  # x_i [B, T]
+        q = world.item_quality.index_select(0, item)  # q_i [B]
+        affinity_i, boredom_cost_i = dots.view(2, -1).index_select(1, chosen)  # θ·x_i, w_β β·x_i [B]
 
-        p_cart = torch.sigmoid(self.cart_bias + self.cart_quality * q + self.cart_affinity * affinity_i)
-        carted = clicked & (draws[:, 1] < p_cart)
-        purchased = carted & (draws[:, 2] < torch.sigmoid(self.purchase_bias + self.purchase_quality * q))
+        p_cart = torch.sigmoid(self._cart_logit_base.index_select(0, item) + self.cart_affinity * affinity_i)
+        carted = clicked & (draws[1] < p_cart)
+        purchased = carted & (draws[2] < torch.sigmoid(self.purchase_bias + self.purchase_quality * q))
 
         c = clicked.float()  # [B]
         a = active.float()
-        self.interests = self.interests + (self.drift_rate * c)[:, None] * (x - self.interests)
+        # (in-place ops only on this step's temporaries: the new state tensors replace the old ones)
+        drift = torch.sub(x, self.interests).mul_((self.drift_rate * c)[:, None])
+        self.interests = drift.add_(self.interests)  # θ + η c (x − θ)
         # boredom decays only while the user is in the session (a user who left is frozen)
-        self.boredom = (1 - a * (1 - self.boredom_decay))[:, None] * self.boredom + c[:, None] * x
-        experience = c * (q - self.boredom_weight * bored_i) - (1 - c) * self.no_click_penalty
+        decayed = self.boredom * (1 - a * (1 - self.boredom_decay))[:, None]
+        self.boredom = decayed.add_(x.mul_(c[:, None]))  # λ β + c x (λ = 1 once left)
+        experience = c * (q - boredom_cost_i) - (1 - c) * self.no_click_penalty
         rho = self.satisfaction_decay
         self.satisfaction = self.satisfaction + a * (1 - rho) * (experience - self.satisfaction)
         p_leave = torch.sigmoid(self.leave_bias - self.leave_sensitivity * self.satisfaction)
-        left = active & (draws[:, 3] < p_leave)
+        left = active & (draws[3] < p_leave)
         self.active = active & ~left
 
-        shifted = torch.cat([self._history[:, 1:], item[:, None]], 1)
-        shifted_mask = torch.cat([self._mask[:, 1:], torch.ones(batch, 1, dtype=torch.bool)], 1)
-        self._history = torch.where(clicked[:, None], shifted, self._history)
-        self._mask = torch.where(clicked[:, None], shifted_mask, self._mask)
+        # A clicked item enters the history window on the right. Row b of the new window is the
+        # H − 1 items from slot c_b of the old one (a row copy out of the overlapping windows of the
+        # flat history), then the clicked item or the old last one. New tensors each step: an
+        # observation handed out earlier keeps its values.
+        window = self.history_window
+        start = self._row_starts + clicked  # [B] flat index of row b's first kept slot
+        history, mask = torch.empty_like(self._history), torch.empty_like(self._mask)  # [B, H]
+        torch.index_select(self._history.view(-1).unfold(0, window - 1, 1), 0, start, out=history[:, :-1])
+        torch.where(clicked, item, self._history[:, -1], out=history[:, -1])
+        torch.index_select(self._mask.view(-1).unfold(0, window - 1, 1), 0, start, out=mask[:, :-1])
+        torch.logical_or(clicked, self._mask[:, -1], out=mask[:, -1])
+        self._history, self._mask = history, mask
         self._t += 1
-        done = ~self.active | (self._t >= self.horizon)
+        done = torch.ones_like(self.active) if self._t >= self.horizon else ~self.active
         rewards = self.reward({"click": clicked, "cart": carted, "purchase": purchased})
         info = {"clicked_position": clicked_position, "active": active, "left": left}
         return self._observation(), rewards, done, info
 
     def _observation(self) -> Observation:
-        return {"user": self._users, "history": self._history.clone(), "history_mask": self._mask.clone()}
+        """The env's own history tensors, not copies: step() replaces them rather than writing into
+        them, so an observation keeps its values (callers must not modify it in place)."""
+        return {"user": self._users, "history": self._history, "history_mask": self._mask}
 
     # ---------------------------------------------------------------------------- the true model
     def utility(self, items: torch.Tensor) -> torch.Tensor:
@@ -288,3 +324,13 @@ def _last_items(dataset: RecDataset, window: int) -> tuple[torch.Tensor, torch.T
     history[users, slot] = torch.from_numpy(slots["item_id"].cast(pl.Int64).to_numpy().copy())
     mask[users, slot] = True
     return history, mask
+
+
+def _sparse_topics(item_topics: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each item's nonzero topics in topic order, padded with weight 0 to the largest count Z:
+    ids [Z, n_items] and weights [Z, n_items]. A dot product θ·x_i then sums Z terms instead of T,
+    in the same order, skipping only exact zeros (the synthetic world's items have Z = 2 of T)."""
+    nonzero = item_topics != 0  # [n_items, T]
+    count = max(int(nonzero.sum(1).max()), 1)
+    order = torch.sort((~nonzero).to(torch.uint8), dim=1, stable=True).indices[:, :count]  # [n_items, Z]
+    return order.T.contiguous(), item_topics.gather(1, order).T.contiguous()
