@@ -54,7 +54,8 @@ def test_policy_entropy_ignores_masked_items():
 
 
 class ScriptedEnv(RecEnv):
-    """Two users, horizon 3, reward 1 per step; user 1 is done after its second step."""
+    """Two users, horizon 3, reward 1 per step; user 1 is done after its second step. User 0 clicks
+    the second slate position every step, user 1 never clicks."""
 
     name, n_items, num_envs, slate_size, horizon, tasks = "scripted", 6, 2, 2, 3, ("click",)
 
@@ -83,7 +84,7 @@ class ScriptedEnv(RecEnv):
             self._obs(),
             rewards,
             done,
-            {"clicked_position": torch.zeros(2, dtype=torch.long), "active": active},
+            {"clicked_position": torch.tensor([1, -1]), "active": active},
         )
 
 
@@ -110,7 +111,7 @@ def test_episode_returns_are_discounted_and_stop_when_a_user_is_done():
 @pytest.mark.parametrize("baseline", ["none", "running_mean", "learned"])
 def test_each_baseline_changes_the_loss(baseline):
     torch.manual_seed(0)
-    agent = make_agent(baseline=baseline, entropy_coef=0.0)
+    agent = make_agent(baseline=baseline, entropy_coef=0.0, credit="slate", normalize_advantage=False)
     batch = next(agent.experience(ScriptedEnv()))
     agent.running_return.fill_(1.0)
     loss = agent.training_step(batch, 0)  # without a trainer, self.log only warns
@@ -127,6 +128,29 @@ def test_each_baseline_changes_the_loss(baseline):
         expected = (
             -(log_pi_slate * (batch["return"] - value)).mean() + ((value - batch["return"]) ** 2).mean()
         )
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_clicked_credit_is_the_one_hot_clicked_position():
+    clicked = next(make_agent(credit="clicked").experience(ScriptedEnv()))
+    # rows t0u0, t0u1, t1u0, t1u1, t2u0: user 0 clicked position 1, user 1 never clicked
+    assert torch.equal(clicked["credit"], torch.tensor([[0.0, 1.0], [0, 0], [0, 1], [0, 0], [0, 1]]))
+    slate = next(make_agent(credit="slate").experience(ScriptedEnv()))
+    assert torch.equal(slate["credit"], torch.ones(5, 2))
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_clicked_credit_and_advantage_normalisation_in_the_loss(normalize):
+    torch.manual_seed(0)
+    agent = make_agent(baseline="none", entropy_coef=0.0, credit="clicked", normalize_advantage=normalize)
+    batch = next(agent.experience(ScriptedEnv()))
+    loss = agent.training_step(batch, 0)
+    _, _, log_pi = agent.forward_policy(batch["history"], batch["history_mask"], False)
+    clicked_log_pi = log_pi.gather(1, batch["slate"][:, 1:2])[:, 0]  # the clicked (second) item
+    returns = torch.tensor([2.71, 1.9, 1.9, 1.0, 1.0])
+    advantage = (returns - returns.mean()) / returns.std() if normalize else returns
+    clicked = torch.tensor([1.0, 0, 1, 0, 1])  # user 1's rows add no policy gradient
+    expected = -(clicked * clicked_log_pi * advantage).sum() / 5
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
 
 
@@ -150,6 +174,11 @@ def test_topk_corrected_reinforce_trains_from_the_log(tmp_path):
     metrics = summary["metrics"]
     assert {"eval/return", "eval/return_random", "train/behaviour_loss", "train/value_loss"} <= set(metrics)
     assert 0 < metrics["train/importance_weight"] <= 5 * 10.0, "λ_K ≤ K = 5 times the cap c = 10"
+
+
+def test_bad_credit_fails_naming_the_key(tmp_path):
+    with pytest.raises(ValueError, match="algorithm.credit must be one of"):
+        train(compose_config("algorithm=reinforce", "algorithm.credit=all", output_dir=tmp_path))
 
 
 def test_bad_baseline_fails_naming_the_key(tmp_path):

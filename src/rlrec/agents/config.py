@@ -66,8 +66,12 @@ class ReinforceConfig:
     optimizer: dict[str, Any] = field(default_factory=_adam)
     gamma: float = 0.9
     entropy_coef: float = 0.01  # weight of the policy-entropy bonus
-    baseline: str = "running_mean"  # none | running_mean | learned (value head, MSE to the return)
+    baseline: str = "learned"  # none | running_mean | learned (value head, MSE to the return)
     baseline_decay: float = 0.99  # EMA decay of the running_mean baseline
+    credit: str = (
+        "clicked"  # on-policy: slate (every shown item gets the return) | clicked (the clicked item)
+    )
+    normalize_advantage: bool = True  # rescale G_t − b(s_t) to mean 0, std 1 over each batch
     # true: learn off-policy from the dataset's train-split log with λ_K · min(π/β, c) (Chen et al. 2019)
     topk_correction: bool = False
     weight_cap: float = 10.0  # c, the cap on π/β (topk_correction only)

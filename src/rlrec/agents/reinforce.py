@@ -7,7 +7,16 @@ slate is K items drawn from π without replacement (Gumbel top-K); the greedy sl
 On-policy (``topk_correction: false``): whole episodes of ``env.num_envs`` users; per user the
 discounted return G_t = Σ_{t'≥t} γ^{t'−t} r_{t'} (zero once done or inactive), and
 
-    L = − mean_t [ Σ_k log π(a_k|s_t) (G_t − b(s_t)) ] − entropy_coef · mean_t H(π(·|s_t))
+    L = − mean_t [ Σ_k c_{t,k} log π(a_k|s_t) A_t ] − entropy_coef · mean_t H(π(·|s_t)),   A_t = G_t − b(s_t)
+
+The credit c_{t,k} says which slate items the return is credited to (``credit``): ``slate`` gives
+every shown item c = 1 (the slate is the action); ``clicked`` gives c = 1 to the item the user
+clicked and 0 to the others, so a step without a click adds no policy gradient (Chen et al. 2019
+take the item the user interacted with as the action). The step's reward (click, cart, purchase) is
+caused by the clicked item only, so with ``slate`` the K − 1 unclicked items get the same advantage
+as the clicked one and their log π gradients are pure noise about which item earned it.
+``normalize_advantage`` rescales A over the batch to mean 0 and standard deviation 1 (as in PPO
+implementations; Schulman et al. 2017), so the step size does not follow the scale of the returns.
 
 Off-policy (``topk_correction: true``): the data is the dataset's train-split log (agents/logged.py),
 the behaviour policy β is the unknown logging policy, estimated by a head β(a|s) = softmax(P f(s)⊥ · g(a)⊥
@@ -37,6 +46,7 @@ from rlrec.envs.base import Observation
 from rlrec.runtime.checks import require_positive
 
 BASELINES = ("none", "running_mean", "learned")
+CREDITS = ("slate", "clicked")
 
 
 def topk_multiplier(pi: torch.Tensor, k: int) -> torch.Tensor:
@@ -73,7 +83,9 @@ class ReinforceAgent(RecAgent):
         lr: float = 3e-4,
         gamma: float = 0.9,
         entropy_coef: float = 0.01,
-        baseline: str = "running_mean",
+        baseline: str = "learned",
+        credit: str = "clicked",
+        normalize_advantage: bool = True,
         baseline_decay: float = 0.99,
         topk_correction: bool = False,
         weight_cap: float = 10.0,
@@ -90,6 +102,8 @@ class ReinforceAgent(RecAgent):
         )
         if baseline not in BASELINES:
             raise ValueError(f"algorithm.baseline must be one of {BASELINES}, got {baseline!r}")
+        if credit not in CREDITS:
+            raise ValueError(f"algorithm.credit must be one of {CREDITS}, got {credit!r}")
         if not 0.0 <= baseline_decay < 1.0:
             raise ValueError(f"algorithm.baseline_decay must be in [0, 1), got {baseline_decay}")
         if weight_cap <= 0:
@@ -134,11 +148,11 @@ class ReinforceAgent(RecAgent):
         return self._episodes(env)
 
     def _episodes(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        """One batch per episode of env.num_envs users: every active (state, slate, return) row."""
+        """One batch per episode of env.num_envs users: every active (state, slate, return, credit) row."""
         task, gamma = self.hparams.task, self.hparams.gamma
         while True:
             obs = env.reset(env.sample_users(env.num_envs))
-            steps = []
+            steps, credits = [], []
             alive = torch.ones(len(obs["user"]), dtype=torch.bool)
             for _ in range(env.horizon):
                 slate = self.act(self.to_device(obs), explore=True).cpu()
@@ -149,6 +163,7 @@ class ReinforceAgent(RecAgent):
                     )
                 live = alive & info["active"]
                 steps.append((obs["history"], obs["history_mask"], slate, rewards[task] * live, live))
+                credits.append(self._credit(info["clicked_position"], live, slate.shape[1]))
                 alive &= ~done
                 obs = next_obs
                 if not alive.any():
@@ -165,7 +180,17 @@ class ReinforceAgent(RecAgent):
                 "history_mask": torch.stack([step[1] for step in steps])[live],
                 "slate": torch.stack([step[2] for step in steps])[live],  # [N, K]
                 "return": torch.stack(returns)[live],  # [N]
+                "credit": torch.stack(credits)[live],  # [N, K]
             }
+
+    def _credit(self, clicked_position: torch.Tensor, live: torch.Tensor, k: int) -> torch.Tensor:
+        """c [B, K]: ones (``credit: slate``) or the one-hot clicked position, zeros without a click
+        or once the user is inactive (``credit: clicked``)."""
+        if self.hparams.credit == "slate":
+            return torch.ones(len(live), k)
+        clicked = (clicked_position >= 0) & live  # [B]
+        one_hot = F.one_hot(clicked_position.clamp(min=0), k).float()  # [B, K]
+        return one_hot * clicked[:, None].float()
 
     def _logged_experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
         """Minibatches of logged (history, action [N, 1], return) rows with the behaviour action."""
@@ -203,7 +228,10 @@ class ReinforceAgent(RecAgent):
             self.running_return.mul_(decay).add_((1 - decay) * returns.mean().detach())
         else:
             baseline = torch.zeros_like(returns)
-        advantage = (returns - baseline)[:, None]  # [N, 1]
+        advantage = returns - baseline  # [N]
+        if self.hparams.normalize_advantage and n > 1:
+            advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
+        advantage = advantage[:, None]  # [N, 1]
 
         if self.hparams.topk_correction:
             behaviour_logits = (
@@ -221,7 +249,7 @@ class ReinforceAgent(RecAgent):
             self.log("train/behaviour_loss", behaviour_loss, batch_size=n)
             self.log("train/importance_weight", weight.mean(), batch_size=n)
         else:
-            weight = torch.ones_like(log_pi_taken)
+            weight = batch["credit"] if "credit" in batch else torch.ones_like(log_pi_taken)  # [N, K]
 
         policy_loss = -(weight * log_pi_taken * advantage).sum(1).mean()
         entropy = policy_entropy(log_pi).mean()
