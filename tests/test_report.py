@@ -258,6 +258,28 @@ def test_reproduce_a_finished_run_gives_zero_differences(tmp_path):
     assert result.returncode == 2 and "overrides.yaml not found" in result.stderr
 
 
+def test_reproduce_a_job_of_a_sweeping_preset_reruns_it_alone(tmp_path):
+    """experiment=paper_quick sweeps by itself (hydra.mode: MULTIRUN); its jobs re-run as one run."""
+    sweep = tmp_path / "sweep"
+    small = ["dataset.n_users=200", "dataset.n_items=60", "env.eval_episodes_users=32", "env.horizon=5"]
+    args = [
+        "train",
+        "experiment=paper_quick",
+        "algorithm=random",
+        "seed=1",
+        *small,
+        f"hydra.sweep.dir={sweep}",
+    ]
+    result = run_rlrec(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    before = (sweep / "0" / "summary.json").read_text()
+    result = run_rlrec("reproduce", str(sweep / "0"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (rerun,) = sweep.glob("0-reproduce-*")
+    assert (rerun / "summary.json").is_file() and (sweep / "0" / "summary.json").read_text() == before
+    assert " metrics differ" in result.stdout and result.stdout.splitlines()[-1].startswith("0 of ")
+
+
 def test_reproduce_diff_shows_every_difference():
     from rlrec.reproduce import diff_table
 

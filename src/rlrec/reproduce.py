@@ -69,7 +69,16 @@ def main(args: list[str]) -> int:
         print(f"rlrec reproduce: {error}", file=sys.stderr)
         return 2
     target = run_dir.with_name(f"{run_dir.name}-reproduce-{datetime.now():%Y%m%d-%H%M%S-%f}")
-    command = [sys.executable, "-m", "rlrec.cli", "train", *overrides, f"hydra.run.dir={target}"]
+    # hydra.mode=RUN: a job of a preset that sweeps by itself (experiment=paper_*) re-runs alone.
+    command = [
+        sys.executable,
+        "-m",
+        "rlrec.cli",
+        "train",
+        *overrides,
+        "hydra.mode=RUN",
+        f"hydra.run.dir={target}",
+    ]
     print(f"re-running into {target}:\n  rlrec train {' '.join(overrides)}", flush=True)
     result = subprocess.run(command)
     try:
