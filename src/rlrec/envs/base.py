@@ -41,6 +41,40 @@ class RecEnv:
     allow_duplicate_items: bool = False
     generator: torch.Generator
 
+    def _init_shared(
+        self,
+        dataset,
+        reward,
+        name: str,
+        tasks: tuple[str, ...],
+        num_envs: int,
+        slate_size: int,
+        horizon: int,
+        history_window: int,
+        eval_episodes_users: int,
+        seed: int,
+    ) -> None:
+        """Check and store the settings every environment has (``tasks`` before the reward checks them)."""
+        from rlrec.envs.rewards import WeightedReward
+        from rlrec.runtime.checks import require_positive
+
+        require_positive(
+            "env",
+            num_envs=num_envs,
+            horizon=horizon,
+            history_window=history_window,
+            eval_episodes_users=eval_episodes_users,
+        )
+        if not 1 <= slate_size <= dataset.n_items:
+            raise ValueError(f"env.slate_size must be in [1, n_items={dataset.n_items}], got {slate_size}")
+        self.name, self.dataset, self.tasks = name, dataset, tuple(tasks)
+        self.reward = reward if reward is not None else WeightedReward()
+        self.reward.check_tasks(self.tasks, name)
+        self.n_items = dataset.n_items
+        self.num_envs, self.slate_size, self.horizon = num_envs, slate_size, horizon
+        self.history_window = history_window
+        self.generator = torch.Generator().manual_seed(seed)
+
     def seed(self, seed: int) -> None:
         self.generator.manual_seed(seed)
 

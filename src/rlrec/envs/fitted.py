@@ -77,10 +77,6 @@ class FittedRecEnv(RecEnv):
     ) -> None:
         require_positive(
             "env",
-            num_envs=num_envs,
-            horizon=horizon,
-            history_window=history_window,
-            eval_episodes_users=eval_episodes_users,
             leave_window=leave_window,
             embedding_dim=embedding_dim,
             epochs=epochs,
@@ -88,8 +84,6 @@ class FittedRecEnv(RecEnv):
             negatives=negatives,
             auc_negatives=auc_negatives,
         )
-        if not 1 <= slate_size <= dataset.n_items:
-            raise ValueError(f"env.slate_size must be in [1, n_items={dataset.n_items}], got {slate_size}")
         train = dataset.split("train")
         if train.height == 0:
             raise ValueError(f"env={name}: dataset {dataset.name!r} has no train-split interactions to fit")
@@ -103,17 +97,13 @@ class FittedRecEnv(RecEnv):
             )
         if "click" not in wanted:
             raise ValueError(f"env.behaviours must include click (the choice model), got {list(wanted)}")
-        self.name = name
-        self.dataset = dataset
-        self.tasks = tuple(b for b in available if b in wanted)  # click first
-        self.reward = reward if reward is not None else WeightedReward()
-        self.reward.check_tasks(self.tasks, name)
-        self.n_items = dataset.n_items
-        self.num_envs, self.slate_size, self.horizon = num_envs, slate_size, horizon
-        self.history_window = history_window
+        tasks = tuple(b for b in available if b in wanted)  # click first
+        self._init_shared(
+            dataset, reward, name, tasks, num_envs, slate_size, horizon, history_window,
+            eval_episodes_users, seed,
+        )  # fmt: skip
         self.no_click_utility = no_click_utility
         self.leave_window, self.leave_threshold = leave_window, leave_threshold
-        self.generator = torch.Generator().manual_seed(seed)
 
         names = dataset.items["category"].drop_nulls().unique().sort()
         codes = dataset.items["category"].replace_strict(

@@ -30,7 +30,6 @@ from rlrec.envs.logged import UserSequences, behaviours_in, split_code
 from rlrec.envs.rewards import WeightedReward
 from rlrec.envs.rollout import uniform_random_policy
 from rlrec.metrics.ranking import hit_rate_at_k, mrr_at_k, ndcg_at_k
-from rlrec.runtime.checks import require_positive
 
 EVAL_SPLITS = ("valid", "test")
 
@@ -51,29 +50,13 @@ class ReplayEnv(RecEnv):
         eval_episodes_users: int = 1024,
         seed: int = 0,
     ) -> None:
-        require_positive(
-            "env",
-            num_envs=num_envs,
-            horizon=horizon,
-            history_window=history_window,
-            eval_episodes_users=eval_episodes_users,
-        )
-        if not 1 <= slate_size <= dataset.n_items:
-            raise ValueError(f"env.slate_size must be in [1, n_items={dataset.n_items}], got {slate_size}")
+        self._init_shared(
+            dataset, reward, name, behaviours_in(dataset.interactions), num_envs, slate_size, horizon,
+            history_window, eval_episodes_users, seed,
+        )  # fmt: skip
         if eval_split not in EVAL_SPLITS:
             raise ValueError(f"env.eval_split must be one of {EVAL_SPLITS}, got {eval_split!r}")
-        self.name = name
-        self.dataset = dataset
-        self.tasks = behaviours_in(dataset.interactions)
-        self.reward = reward if reward is not None else WeightedReward()
-        self.reward.check_tasks(self.tasks, name)
-        self.n_items = dataset.n_items
-        self.num_envs = num_envs
-        self.slate_size = slate_size
-        self.horizon = horizon
-        self.history_window = history_window
         self.eval_split = eval_split
-        self.generator = torch.Generator().manual_seed(seed)
 
         self.train_log = UserSequences.from_frame(dataset.split("train"), dataset.n_users)
         self.full_log = UserSequences.from_frame(dataset.interactions, dataset.n_users)  # every split

@@ -41,7 +41,6 @@ import torch
 from rlrec.data.schema import RecDataset
 from rlrec.envs.base import Observation, Policy, RecEnv
 from rlrec.envs.rewards import WeightedReward
-from rlrec.runtime.checks import require_positive
 
 # oracle_longterm: weight of the satisfaction an item adds, and the penalty per repeated topic weight
 # within one slate (heuristics, not fitted; see SyntheticRecEnv.longterm_scores).
@@ -88,15 +87,10 @@ class SyntheticRecEnv(RecEnv):
                 f"env=synthetic simulates a generated world, but dataset {dataset.name!r} has none; "
                 "use dataset=synthetic"
             )
-        require_positive(
-            "env",
-            num_envs=num_envs,
-            horizon=horizon,
-            eval_episodes_users=eval_episodes_users,
-            history_window=history_window,
-        )
-        if not 1 <= slate_size <= dataset.n_items:
-            raise ValueError(f"env.slate_size must be in [1, n_items={dataset.n_items}], got {slate_size}")
+        self._init_shared(
+            dataset, reward, name, self.tasks, num_envs, slate_size, horizon, history_window,
+            eval_episodes_users, seed,
+        )  # fmt: skip
         for key, value in [
             ("drift_rate", drift_rate),
             ("boredom_decay", boredom_decay),
@@ -104,15 +98,7 @@ class SyntheticRecEnv(RecEnv):
         ]:
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"env.{key} must be in [0, 1], got {value}")
-        self.name = name
-        self.reward = reward if reward is not None else WeightedReward()
-        self.reward.check_tasks(self.tasks, name)
-        self.dataset = dataset  # offline algorithms learn from its logged interactions
         self.world = dataset.world
-        self.n_items = dataset.n_items
-        self.num_envs = num_envs
-        self.slate_size = slate_size
-        self.horizon = horizon
         self.affinity_weight = affinity_weight
         self.quality_weight = quality_weight
         self.position_decay = position_decay
@@ -124,11 +110,9 @@ class SyntheticRecEnv(RecEnv):
         self.satisfaction_decay, self.no_click_penalty = satisfaction_decay, no_click_penalty
         self.leave_bias, self.leave_sensitivity = leave_bias, leave_sensitivity
         self.allow_duplicate_items = allow_duplicate_items
-        self.history_window = history_window
         self.train_users = dataset.train_users
         self.eval_users = dataset.eval_users[:eval_episodes_users]
         self.logged_history, self.logged_mask = _last_items(dataset, history_window)  # [U, H]
-        self.generator = torch.Generator().manual_seed(seed)
         self._positions = torch.arange(slate_size, dtype=torch.float32)  # k − 1 for slate position k
         self._topic_index, self._topic_weight = _sparse_topics(self.world.item_topics)  # [Z, n_items]
         self._users: torch.Tensor | None = None
