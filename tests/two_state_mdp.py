@@ -15,6 +15,7 @@ import polars as pl
 import torch
 
 from rlrec.envs.base import RecEnv
+from rlrec.runtime.threads import torch_threads
 
 A, B = 2, 3  # the marker items of the two states
 OPTIMAL = {A: 1, B: 0}
@@ -92,11 +93,6 @@ def fit(agent, steps: int, env: TwoStateMDP | None = None):
         enable_model_summary=False,
         accelerator="cpu",
     )
-    # Tiny matrices: one intra-op thread is many times faster than two on a shared CPU.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):  # tiny matrices: one thread is many times faster than two on a shared CPU
         trainer.fit(agent, datamodule=SimulatorDataModule(env, TwoStateMDP(seed=1), eval_seed=0))
-    finally:
-        torch.set_num_threads(threads)
     return trainer

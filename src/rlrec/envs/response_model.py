@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rlrec.runtime.threads import torch_threads
+
 log = logging.getLogger(__name__)
 
 FUNNEL = ("cart", "purchase", "rating")
@@ -113,42 +115,7 @@ def fit_response_model(
     """
     pairs = _tensors(logged_pairs(train, rating_threshold))
     n_items = len(item_category)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _fit(
-            pairs,
-            n_users,
-            n_items,
-            item_category,
-            behaviours,
-            dim,
-            epochs,
-            batch_size,
-            lr,
-            weight_decay,
-            negatives,
-            seed,
-        )
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _fit(
-    pairs,
-    n_users,
-    n_items,
-    item_category,
-    behaviours,
-    dim,
-    epochs,
-    batch_size,
-    lr,
-    weight_decay,
-    negatives,
-    seed,
-) -> ResponseModel:
-    with torch.random.fork_rng(devices=[]):
+    with torch_threads(1), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = ResponseModel(n_users, n_items, behaviours, dim, item_category)
         generator = torch.Generator().manual_seed(seed)
