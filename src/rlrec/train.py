@@ -181,6 +181,10 @@ def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any], c
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     # A fine-tuned language model runs in eval mode on purpose (no dropout; see ItemTextEncoder).
     warnings.filterwarnings("ignore", ".*module\\(s\\) in eval mode at the start of training.*")
+    # Training batches are drawn by the agent's on_before_batch_transfer on purpose (agents/base.py).
+    warnings.filterwarnings("ignore", ".*overridden `on_before_batch_transfer` in `LightningModule`.*")
+    # A resumed run writes its checkpoints into its own new run folder, not the one it resumed from.
+    warnings.filterwarnings("ignore", ".*The dirpath has changed from.*")
     best = ModelCheckpoint(
         dirpath=run_dir / "checkpoints",
         filename="best-step={step}",

@@ -1,4 +1,18 @@
-"""What every agent shares: the act/experience contract and evaluation on held-out users."""
+"""What every agent shares: the act/experience contract, resumable experience, evaluation on held-out users.
+
+Training batches come from the agent's own ``experience(env)`` generator, drawn when Lightning is
+about to train on one (``on_before_batch_transfer``), not inside the DataLoader: Lightning fetches
+a DataLoader one batch ahead, so experience collected there would act with the weights of the step
+before and a checkpoint would lose the batch fetched in advance. Drawn here, the generator has
+made exactly ``global_step`` batches whenever a checkpoint is written.
+
+A generator's frame cannot be saved, so experience loops keep everything that lives from one batch
+to the next in ``self.collection`` (a dict of tensors and numbers: the current observation, an
+n-step window, counters) and continue from whatever it holds when they start. A checkpoint stores
+it with the training environment's episode and RNG (``RecEnv.state_dict``), the replay buffer
+(``self.replay``, when the agent has one) and torch's global RNG (exploration, replay sampling,
+dropout), so a resumed run continues with the same batches as an uninterrupted one.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +32,7 @@ class RecAgent(pl.LightningModule):
     """A recommender policy trained by Lightning.
 
     Subclasses define ``act(obs, explore) -> slate [B, K]`` and ``experience(env)``, a generator of
-    training batches gathered from the environment (fed to Lightning through ``ExperienceStream``).
+    training batches gathered from the environment, drawn by ``on_before_batch_transfer``.
     """
 
     def __init__(self, n_items: int, slate_size: int, mask_consumed: bool = False) -> None:
@@ -26,6 +40,10 @@ class RecAgent(pl.LightningModule):
         self.n_items = n_items
         self.slate_size = slate_size
         self.mask_consumed = mask_consumed
+        self.collection: dict = {}  # the experience loop's state between batches (see the module doc)
+        self.collect_reward = 0.0  # mean reward of the latest collection step (logged by some agents)
+        self._experience: Iterator[dict[str, torch.Tensor]] | None = None
+        self._restored_experience: dict | None = None
 
     def consumed(self, obs: Observation) -> torch.Tensor:
         """[B, n_items] bool: the items in each user's observed history."""
@@ -63,6 +81,47 @@ class RecAgent(pl.LightningModule):
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
         raise NotImplementedError
+
+    # -- resumable experience (see the module docstring) ----------------------------------------------
+    def on_before_batch_transfer(self, batch, dataloader_idx: int):
+        """In training, the DataLoader yields only step tokens: the batch is drawn here."""
+        if not self.trainer.training:
+            return batch
+        if self._experience is None:
+            env = self.trainer.datamodule.train_env
+            if self._restored_experience is not None:
+                self._restore_experience(env, self._restored_experience)
+            self._experience = iter(self.experience(env))
+        return next(self._experience)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        if self._experience is None:  # nothing collected yet: a resumed run starts the loop afresh
+            return
+        replay = getattr(self, "replay", None)
+        checkpoint["experience"] = {
+            "collection": self.collection,
+            "collect_reward": self.collect_reward,
+            "env": self.trainer.datamodule.train_env.state_dict(),
+            "replay": None if replay is None else replay.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self._restored_experience = checkpoint.get("experience")
+
+    def _restore_experience(self, env, state: dict) -> None:
+        env.load_state_dict(state["env"])
+        if state["replay"] is not None:
+            self.replay.load_state_dict(state["replay"])
+        self.collection = {
+            key: [dict(row) for row in value] if isinstance(value, list) else value
+            for key, value in state["collection"].items()
+        }
+        self.collect_reward = state["collect_reward"]
+        torch.set_rng_state(state["torch_rng"])
+        if state["cuda_rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
 
     def to_device(self, obs: Observation) -> Observation:
         return {key: value.to(self.device) for key, value in obs.items()}

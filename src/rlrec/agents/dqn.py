@@ -24,7 +24,6 @@ episodes the effect is small, and the long-horizon environments make leaving par
 from __future__ import annotations
 
 import copy
-import itertools
 from collections.abc import Callable, Iterator
 
 import torch
@@ -159,7 +158,6 @@ class DQNAgent(RecAgent):
             if prioritized
             else ReplayBuffer(replay_capacity)
         )
-        self.collect_reward = 0.0  # mean reward of the latest collection step
 
     @torch.no_grad()
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
@@ -176,17 +174,30 @@ class DQNAgent(RecAgent):
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
         """Step the env with the ε-greedy policy, store n-step transitions of active users, yield
-        replay minibatches (one per env step, or one per ``env_steps_per_update`` user-steps)."""
+        replay minibatches (one per env step, or one per ``env_steps_per_update`` user-steps).
+
+        Everything that lives from one batch to the next is in ``self.collection`` (the observation,
+        the last n steps, the env-step count and the user-steps not yet paid for by a gradient
+        step), and each pass first yields the batches those user-steps pay for: so the loop
+        continues exactly from a checkpoint's collection (see agents/base.py)."""
         hp = self.hparams
-        obs = env.reset(env.sample_users(env.num_envs))
-        if obs["history"].shape[1] < hp.history_length:
-            raise ValueError(
-                f"algorithm.history_length={hp.history_length} exceeds the "
-                f"{obs['history'].shape[1]} items of history the environment observes (env.history_window)"
-            )
-        window: list[dict[str, torch.Tensor]] = []  # the last n steps, oldest first
-        credit = 0  # user-steps collected and not yet paid for by a gradient step
-        for step in itertools.count():
+        loop = self.collection
+        if not loop:
+            obs = env.reset(env.sample_users(env.num_envs))
+            if obs["history"].shape[1] < hp.history_length:
+                raise ValueError(
+                    f"algorithm.history_length={hp.history_length} exceeds the {obs['history'].shape[1]} "
+                    "items of history the environment observes (env.history_window)"
+                )
+            # window: the last n steps, oldest first; credit: user-steps collected and not yet
+            # paid for by a gradient step
+            loop.update(obs=obs, window=[], step=0, credit=0)
+        per_update = hp.env_steps_per_update or 1
+        while True:
+            while loop["credit"] >= per_update:
+                loop["credit"] -= per_update
+                yield self.sample_batch()
+            obs, window, step = loop["obs"], loop["window"], loop["step"]
             if step < hp.warmup_steps:  # uniform-random slates fill the buffer first
                 slate = random_slates(len(obs["user"]), self.n_items, self.slate_size)
             else:
@@ -220,16 +231,12 @@ class DQNAgent(RecAgent):
                     self.replay.add({key: value[active] for key, value in transition.items()})
                 window.pop(0)
             self.collect_reward = reward.mean().item()
-            obs = env.reset(env.sample_users(env.num_envs)) if episode_over else next_obs
+            loop["obs"] = env.reset(env.sample_users(env.num_envs)) if episode_over else next_obs
+            loop["step"] = step + 1
             if step < hp.warmup_steps or len(self.replay) == 0:
                 continue
-            if hp.env_steps_per_update is None:
-                yield self.sample_batch()
-                continue
-            credit += int(info["active"].sum())
-            while credit >= hp.env_steps_per_update:
-                credit -= hp.env_steps_per_update
-                yield self.sample_batch()
+            # one batch per env step, or one per env_steps_per_update user-steps of active users
+            loop["credit"] += per_update if hp.env_steps_per_update is None else int(info["active"].sum())
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         obs = {"history": batch["history"], "history_mask": batch["history_mask"]}

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
 
-class ExperienceStream(IterableDataset):
-    """Endless training batches from ``agent.experience(env)`` (it steps the env and yields batches)."""
-
-    def __init__(self, agent, env) -> None:
-        super().__init__()
-        self.agent = agent
-        self.env = env
+class StepTokens(IterableDataset):
+    """Endless step numbers: the agent draws each training batch from its own experience loop when
+    Lightning is about to train on it (``RecAgent.on_before_batch_transfer``), because Lightning
+    fetches a DataLoader one batch ahead."""
 
     def __iter__(self):
-        return iter(self.agent.experience(self.env))
+        return iter(itertools.count())
 
 
 class SimulatorDataModule(pl.LightningDataModule):
@@ -29,12 +28,11 @@ class SimulatorDataModule(pl.LightningDataModule):
         self.eval_seed = eval_seed
 
     def train_dataloader(self) -> DataLoader:
-        # batch_size=None: the agent already yields whole batches; num_workers=0: the env steps
-        # with the live policy, so it must run in this process.
+        # batch_size=None: one token per step; num_workers=0: the env steps with the live policy, so
+        # it must run in this process.
         # generator=: a DataLoader iterator otherwise draws its base seed from torch's global RNG,
         # which the agent's exploration and replay sampling also use.
-        stream = ExperienceStream(self.trainer.lightning_module, self.train_env)
-        return DataLoader(stream, batch_size=None, generator=torch.Generator())
+        return DataLoader(StepTokens(), batch_size=None, generator=torch.Generator())
 
     def val_dataloader(self) -> DataLoader:
         users: torch.Tensor = self.eval_env.eval_users

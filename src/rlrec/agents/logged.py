@@ -112,10 +112,14 @@ def discounted_returns(rewards: torch.Tensor, last: torch.Tensor, gamma: float) 
     return returns
 
 
-def sampling_generator(env) -> torch.Generator:
-    """A generator for logged sampling, seeded from the training environment's own RNG."""
+def resumable_sampler(collection: dict, env) -> torch.Generator:
+    """A generator for logged sampling, seeded from the training environment's own RNG, or in the
+    state ``collection["sampler"]`` a checkpoint left it in (the agent's loop state, agents/base.py)."""
+    generator = torch.Generator()
+    if "sampler" in collection:
+        return generator.set_state(collection["sampler"])
     seed = int(torch.randint(2**62, (1,), generator=env.generator))
-    return torch.Generator().manual_seed(seed)
+    return generator.manual_seed(seed)
 
 
 def logged_transitions(env, history_length: int) -> LoggedTransitions:
@@ -133,11 +137,14 @@ def _long(series: pl.Series) -> torch.Tensor:
     return torch.from_numpy(series.cast(pl.Int64).to_numpy().copy())
 
 
-def logged_batches(env, history_length: int, batch_size: int):
-    """Endless minibatches of ``batch_size`` logged transitions, sampled with a seeded generator."""
+def logged_batches(env, history_length: int, batch_size: int, collection: dict):
+    """Endless minibatches of ``batch_size`` logged transitions, sampled with a seeded generator
+    whose state is kept in ``collection`` after each batch."""
     if batch_size < 1:
         raise ValueError(f"algorithm.batch_size must be at least 1, got {batch_size}")
     log = logged_transitions(env, history_length)
-    generator = sampling_generator(env)
+    generator = resumable_sampler(collection, env)
     while True:
-        yield log.sample(batch_size, generator)
+        batch = log.sample(batch_size, generator)
+        collection["sampler"] = generator.get_state()
+        yield batch

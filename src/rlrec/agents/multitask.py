@@ -23,7 +23,6 @@ are combined by ``weighting``:
 from __future__ import annotations
 
 import copy
-import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -118,7 +117,6 @@ class MultiTaskAgent(RecAgent):
         self.optimizer_factory = optimizer
         self.epsilon = LinearSchedule(epsilon_start, epsilon_end, epsilon_decay_steps)
         self.replay = ReplayBuffer(replay_capacity)
-        self.collect_reward = 0.0
 
     # -- heads are built once the environment's tasks are known ---------------------------------------
     def build_heads(self, tasks: tuple[str, ...], reward_weights: dict[str, float]) -> None:
@@ -163,9 +161,11 @@ class MultiTaskAgent(RecAgent):
             self.build_heads(tuple(env.tasks), dict(getattr(getattr(env, "reward", None), "weights", {})))
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
         checkpoint["tasks"] = list(self.tasks)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
         if not self.tasks:  # the stored weights fill these in
             self.build_heads(tuple(checkpoint["tasks"]), {task: 1.0 for task in checkpoint["tasks"]})
 
@@ -197,13 +197,17 @@ class MultiTaskAgent(RecAgent):
             raise ValueError(
                 f"algorithm=multitask was built for tasks {list(self.tasks)}, env has {list(env.tasks)}"
             )
-        obs = env.reset(env.sample_users(env.num_envs))
-        if obs["history"].shape[1] < self.hparams.history_length:
-            raise ValueError(
-                f"algorithm.history_length={self.hparams.history_length} exceeds the "
-                f"{obs['history'].shape[1]} items of history the environment observes (env.history_window)"
-            )
-        for step in itertools.count():
+        loop = self.collection  # the observation and step count between batches (agents/base.py)
+        if not loop:
+            obs = env.reset(env.sample_users(env.num_envs))
+            if obs["history"].shape[1] < self.hparams.history_length:
+                raise ValueError(
+                    f"algorithm.history_length={self.hparams.history_length} exceeds the {obs['history'].shape[1]} "
+                    "items of history the environment observes (env.history_window)"
+                )
+            loop.update(obs=obs, step=0)
+        while True:
+            obs, step = loop["obs"], loop["step"]
             if step < self.hparams.warmup_steps:
                 slate = random_slates(len(obs["user"]), self.n_items, self.slate_size)
             else:
@@ -225,7 +229,8 @@ class MultiTaskAgent(RecAgent):
             if active.any():
                 self.replay.add({key: value[active] for key, value in rows.items()})
             self.collect_reward = rewards["total"].mean().item()
-            obs = env.reset(env.sample_users(env.num_envs)) if done.all() else next_obs
+            loop["obs"] = env.reset(env.sample_users(env.num_envs)) if done.all() else next_obs
+            loop["step"] = step + 1
             if step >= self.hparams.warmup_steps:
                 yield self.replay.sample(self.hparams.batch_size)
 

@@ -25,7 +25,6 @@ parameter-free no-op optimizer whose ``step()`` is what advances ``global_step``
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 
 import torch
@@ -129,7 +128,6 @@ class QLearningAgent(RecAgent):
             with torch.no_grad():
                 self.item_vectors = item_encoder().detach().float().cpu().clone()
         self.n_categories = 0
-        self.collect_reward = 0.0
 
     # ----- the table's shape, from the training environment's dataset -------------------------
     def setup(self, stage: str) -> None:
@@ -233,8 +231,11 @@ class QLearningAgent(RecAgent):
         """Step the env ε-greedily; yield each step's transitions of the users that were active."""
         if self.q_table.numel() == 0:
             self.prepare(env)
-        obs = env.reset(env.sample_users(env.num_envs))
-        for _ in itertools.count():
+        loop = self.collection  # the observation between batches (agents/base.py)
+        if not loop:
+            loop["obs"] = env.reset(env.sample_users(env.num_envs))
+        while True:
+            obs = loop["obs"]
             device_obs = self.to_device(obs)
             state = self.discretise(device_obs)
             with torch.no_grad():
@@ -261,7 +262,7 @@ class QLearningAgent(RecAgent):
                 "done": done,
             }
             self.collect_reward = rewards[self.hparams.task].mean().item()
-            obs = env.reset(env.sample_users(env.num_envs)) if done.all() else next_obs
+            loop["obs"] = env.reset(env.sample_users(env.num_envs)) if done.all() else next_obs
             yield {key: value[active] for key, value in batch.items()}
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:

@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rlrec.agents.base import RecAgent
-from rlrec.agents.logged import logged_transitions, sampling_generator
+from rlrec.agents.logged import logged_transitions, resumable_sampler
 from rlrec.agents.towers import TwoTowerQ
 from rlrec.envs.base import Observation
 from rlrec.runtime.checks import require_positive
@@ -121,7 +121,6 @@ class ReinforceAgent(RecAgent):
             self.behaviour_projection = nn.Linear(dim, dim)  # P
             self.behaviour_bias = nn.Parameter(torch.zeros(n_items))  # c
         self.optimizer_factory = optimizer
-        self.collect_reward = 0.0  # mean per-step reward of the latest collected episode
 
     def forward_policy(self, history: torch.Tensor, mask: torch.Tensor, mask_consumed: bool):
         """state f(s) [N, d], item vectors [n_items, d], log π(·|s) [N, n_items]; consumed items get
@@ -196,9 +195,10 @@ class ReinforceAgent(RecAgent):
         """Minibatches of logged (history, action [N, 1], return) rows with the behaviour action."""
         log = logged_transitions(env, self.hparams.history_length)
         returns = log.discounted_returns(self.hparams.task, self.hparams.gamma)  # [N_log]
-        generator = sampling_generator(env)
+        generator = resumable_sampler(self.collection, env)
         while True:
             rows = torch.randint(len(log), (self.hparams.batch_size,), generator=generator)
+            self.collection["sampler"] = generator.get_state()
             batch = log.rows(rows)
             yield {
                 "history": batch["history"],

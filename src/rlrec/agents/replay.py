@@ -31,6 +31,26 @@ class ReplayBuffer:
         self.cursor = (self.cursor + n) % self.capacity
         self.size = min(self.size + n, self.capacity)
 
+    def state_dict(self) -> dict:
+        """The filled rows and the write position (not the unfilled rest of the preallocation)."""
+        return {
+            "rows": {key: value[: self.size] for key, value in self.storage.items()},
+            "cursor": self.cursor,
+            "size": self.size,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        rows = state["rows"]
+        if state["size"] > self.capacity:
+            raise ValueError(
+                f"the checkpoint's replay buffer holds {state['size']} rows, more than "
+                f"algorithm.replay_capacity={self.capacity}"
+            )
+        self.storage, self.cursor, self.size = {}, 0, 0
+        if state["size"]:
+            self.add(rows)  # preallocates, writes rows [0, size)
+        self.cursor, self.size = state["cursor"], state["size"]
+
     def sample(self, n: int, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         if self.size == 0:
             raise RuntimeError("cannot sample from an empty replay buffer")
@@ -67,6 +87,13 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         index = (self.cursor + torch.arange(n)) % self.capacity
         super().add(rows)
         self._set(index, torch.full((n,), self.max_priority**self.alpha, dtype=torch.float64))
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "tree": self.tree.clone(), "max_priority": self.max_priority}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.tree, self.max_priority = state["tree"].clone(), state["max_priority"]
 
     def _set(self, index: torch.Tensor, values: torch.Tensor) -> None:
         """tree[leaf] = values, then every ancestor = sum of its two children, one level at a time."""

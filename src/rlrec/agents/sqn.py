@@ -80,7 +80,7 @@ class SQNAgent(RecAgent):
         return self.slate_from_scores(self.supervised_logits(state, items), obs)  # [B, K]
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        return logged_batches(env, self.hparams.history_length, self.hparams.batch_size)
+        return logged_batches(env, self.hparams.history_length, self.hparams.batch_size, self.collection)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         key = f"reward_{self.hparams.task}"

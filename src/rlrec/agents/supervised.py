@@ -51,7 +51,7 @@ class SupervisedAgent(RecAgent):
         return self.slate_from_scores(self.q(obs), obs)  # [B, K]; nothing to explore offline
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        return logged_batches(env, self.hparams.history_length, self.hparams.batch_size)
+        return logged_batches(env, self.hparams.history_length, self.hparams.batch_size, self.collection)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         logits = self.q({"history": batch["history"], "history_mask": batch["history_mask"]})  # [N, n_items]

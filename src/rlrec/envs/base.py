@@ -40,6 +40,9 @@ class RecEnv:
     eval_users: torch.Tensor
     allow_duplicate_items: bool = False
     generator: torch.Generator
+    # The attributes that change during an episode (set by reset and step): with the generator's
+    # state they are what a checkpoint must hold to continue the episode in flight (state_dict).
+    episode_state: tuple[str, ...] = ()
 
     def _init_shared(
         self,
@@ -92,6 +95,29 @@ class RecEnv:
                 )
             setattr(self, split, users[rank::world_size])
         return self
+
+    def state_dict(self) -> dict:
+        """The RNG and the episode in flight (``episode_state``), for a checkpoint to resume from."""
+        in_episode = getattr(self, "_users", None) is not None  # reset has run (logged learners never do)
+        return {
+            "generator": self.generator.get_state(),
+            "episode": {name: getattr(self, name) for name in self.episode_state} if in_episode else {},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue exactly where ``state_dict`` was taken: a reset of the same users rebuilds what
+        reset derives from them, then the episode's own state and the RNG are put back."""
+        episode = state["episode"]
+        if episode and set(episode) != set(self.episode_state):
+            raise ValueError(
+                f"env={self.name}: the checkpoint's environment state has {sorted(episode)}, "
+                f"this environment keeps {sorted(self.episode_state)} (a different env?)"
+            )
+        if episode:
+            self.reset(episode["_users"])
+        for name, value in episode.items():
+            setattr(self, name, value)
+        self.generator.set_state(state["generator"])
 
     def sample_users(self, n: int) -> torch.Tensor:
         """n training users drawn uniformly with replacement (the environment's own RNG)."""

@@ -48,6 +48,8 @@ CACHE_VERSION = "fitted-v1"
 class FittedRecEnv(RecEnv):
     """``reset(users) -> obs``; ``step(slate)`` samples the fitted user model's response."""
 
+    episode_state = ("_users", "_history", "_mask", "_recent", "_done", "_t")
+
     def __init__(
         self,
         dataset: RecDataset,

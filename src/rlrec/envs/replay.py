@@ -37,6 +37,8 @@ EVAL_SPLITS = ("valid", "test")
 class ReplayEnv(RecEnv):
     """``reset(users) -> obs``; ``step(slate)`` rewards the user's real next interaction if the slate holds it."""
 
+    episode_state = ("_users", "_position", "_end", "_done")
+
     def __init__(
         self,
         dataset: RecDataset,

@@ -51,6 +51,8 @@ SLATE_SPREAD_PENALTY = 2.0
 class SyntheticRecEnv(RecEnv):
     """``reset(users) -> obs`` and ``step(slate) -> obs, rewards{click, cart, purchase, total}, done, info``."""
 
+    episode_state = ("_users", "_history", "_mask", "interests", "boredom", "satisfaction", "active", "_t")
+
     tasks = ("click", "cart", "purchase")
 
     def __init__(

@@ -30,6 +30,7 @@ class Preemption(Callback):
 
     def __init__(self) -> None:
         self.received = False
+        self._previous: dict[int, object] = {}  # the handlers to put back when fit ends
 
     def on_fit_start(self, trainer, pl_module) -> None:
         from lightning_fabric.plugins.environments import SLURMEnvironment
@@ -38,7 +39,13 @@ class Preemption(Callback):
             return
         for name in ("SIGTERM", "SIGUSR1"):
             if hasattr(signal, name):
-                signal.signal(getattr(signal, name), self._on_signal)
+                signum = getattr(signal, name)
+                self._previous[signum] = signal.signal(signum, self._on_signal)
+
+    def teardown(self, trainer, pl_module, stage: str) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
 
     def _on_signal(self, signum, frame) -> None:
         log.warning(f"received signal {signum}: stopping after this training step")
