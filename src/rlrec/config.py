@@ -47,7 +47,9 @@ class TrainerConfig:
     log_every_n_steps: int = 50
     gradient_clip_val: Optional[float] = None
     enable_progress_bar: bool = True
-    deterministic: bool = True  # torch.use_deterministic_algorithms: same seed, same metrics
+    deterministic: Any = (
+        True  # torch.use_deterministic_algorithms: same seed, same metrics ("warn": warn only)
+    )
 
 
 @dataclass

@@ -24,8 +24,9 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
 
     from rlrec.agents.base import NonFiniteLossError
     from rlrec.agents.experience import SimulatorDataModule
-    from rlrec.runtime.callbacks import Preemption
+    from rlrec.runtime.callbacks import Preemption, ReplicaCheck
     from rlrec.runtime.checks import require_positive
+    from rlrec.runtime.distributed import LocalRanks, process_rank, start_local_ranks
     from rlrec.runtime.manifest import now, start_manifest, write_json
     from rlrec.runtime.metrics_logger import ParquetMetricsLogger
     from rlrec.runtime.seeding import fresh_seed, seed_everything
@@ -35,10 +36,13 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
     if cfg.seed is None:
         cfg.seed = fresh_seed()  # `${seed}` interpolations (dataset.seed) then read the recorded seed
     seed = cfg.seed
-    manifest = start_manifest(run_dir, command, overrides, seed, cfg.trainer.accelerator)
+    # Only rank 0 writes the run folder's files (summary, manifest, metrics, checkpoints, W&B).
+    writes = process_rank() == 0
+    manifest = start_manifest(run_dir, command, overrides, seed, cfg.trainer.accelerator) if writes else {}
     summary: dict[str, Any] = {"status": "failed", "seed": seed, "overrides": overrides, "metrics": {}}
     metrics_logger = ParquetMetricsLogger(run_dir)
     loggers: list[Any] = []
+    ranks = LocalRanks()
     try:
         require_positive(
             "trainer",
@@ -46,20 +50,22 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
             eval_every=cfg.trainer.eval_every,
             log_every_n_steps=cfg.trainer.log_every_n_steps,
         )
+        ranks = start_local_ranks(cfg, run_dir)  # the other ranks of a one-machine DDP run, if any
         seed_everything(seed)
-        experiment = build_experiment(cfg)
-        manifest["cache_keys"].update(experiment.cache_keys)
-        agent, train_env, eval_env = experiment.agent, experiment.train_env, experiment.eval_env
-        eval_seed = experiment.eval_seed
-        datamodule = SimulatorDataModule(train_env, eval_env, eval_seed=eval_seed)
-
         loggers = [instantiate(conf) for conf in cfg.logger.values()]
         for logger in loggers:
             log.info(f"Logging to <{type(logger).__name__}>")
             logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
-        preemption = Preemption()
-        trainer = _build_trainer(cfg.trainer, run_dir, [*loggers, metrics_logger], [preemption])
+        preemption, replicas = Preemption(), ReplicaCheck()
+        trainer = _build_trainer(cfg.trainer, run_dir, [*loggers, metrics_logger], [preemption, replicas])
         metrics_logger.trainer = trainer
+
+        rank, world_size = trainer.global_rank, trainer.world_size
+        experiment = build_experiment(cfg, rank, world_size)
+        if writes:
+            manifest["cache_keys"].update(experiment.cache_keys)
+        agent, train_env, eval_env = experiment.agent, experiment.train_env, experiment.eval_env
+        datamodule = SimulatorDataModule(train_env, eval_env, eval_seed=experiment.eval_seed)
         try:
             if getattr(agent, "trains", True):
                 trainer.fit(agent, datamodule=datamodule, ckpt_path=_resume_path(cfg.ckpt_path))
@@ -80,6 +86,11 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)  # resumable
 
         summary["metrics"] = {**metrics_logger.last_values(), "train/steps": trainer.global_step}
+        if world_size > 1:
+            summary["distributed"] = {
+                "world_size": world_size,
+                "max_parameter_difference_across_ranks": replicas.max_difference,
+            }
         if preemption.received:
             summary["status"] = "interrupted"
             log.warning(
@@ -89,16 +100,33 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
             return summary
         summary["status"] = "completed"
         shown = {k: v for k, v in summary["metrics"].items() if k.startswith("eval/") and "@" not in k}
-        log.info(", ".join(f"{k} {v:.3f}" for k, v in sorted(shown.items())) + f"; run folder: {run_dir}")
+        if writes:
+            log.info(", ".join(f"{k} {v:.3f}" for k, v in sorted(shown.items())) + f"; run folder: {run_dir}")
         return summary
     finally:
-        metrics_logger.save()
-        write_json(run_dir / "summary.json", summary)
-        write_json(run_dir / "manifest.json", {**manifest, "ended_at": now(), "status": summary["status"]})
-        if any(isinstance(logger, WandbLogger) for logger in loggers):
-            import wandb
+        if summary["status"] == "failed":
+            ranks.stop()
+        else:
+            ranks.wait()
+        _leave_process_group()
+        if writes:
+            metrics_logger.save()
+            write_json(run_dir / "summary.json", summary)
+            write_json(
+                run_dir / "manifest.json", {**manifest, "ended_at": now(), "status": summary["status"]}
+            )
+            if any(isinstance(logger, WandbLogger) for logger in loggers):
+                import wandb
 
-            wandb.finish(exit_code=0 if summary["status"] == "completed" else 1)
+                wandb.finish(exit_code=0 if summary["status"] == "completed" else 1)
+
+
+def _leave_process_group() -> None:
+    """A DDP run's process group ends with the run (a sweep may run the next job in this process)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 @dataclass
@@ -113,8 +141,12 @@ class Experiment:
     cache_keys: dict[str, str]
 
 
-def build_experiment(cfg: DictConfig) -> Experiment:
-    """Dataset, reward, environments (train and evaluation, own seeds), encoders and agent."""
+def build_experiment(cfg: DictConfig, rank: int = 0, world_size: int = 1) -> Experiment:
+    """Dataset, reward, environments (train and evaluation, own seeds), encoders and agent.
+
+    In a distributed run each rank simulates its own share of the train and evaluation users
+    (``RecEnv.shard``) with environment seeds and a torch RNG offset by its rank (``seed + rank``)."""
+    import torch
     from hydra.utils import instantiate
 
     from rlrec.runtime.seeding import derive_seed
@@ -127,9 +159,12 @@ def build_experiment(cfg: DictConfig) -> Experiment:
     log.info(f"Instantiating environment <{cfg.env._target_}>")
     # Built objects are passed to a partial, not merged into the config as instantiate(**kwargs) would.
     make_env = instantiate(cfg.env, _partial_=True)
-    eval_seed = derive_seed(cfg.seed, "eval")
-    train_env = make_env(dataset=dataset, reward=reward, seed=derive_seed(cfg.seed, "train_env"))
+    eval_seed = derive_seed(cfg.seed, "eval") + rank
+    train_env = make_env(dataset=dataset, reward=reward, seed=derive_seed(cfg.seed, "train_env") + rank)
     eval_env = make_env(dataset=dataset, reward=reward, seed=eval_seed)
+    if world_size > 1:
+        train_env.shard(rank, world_size)
+        eval_env.shard(rank, world_size)
     item_encoder = build_item_encoder(cfg, dataset)
     if getattr(item_encoder, "cache_key", None) is not None:
         cache_keys["embeddings"] = item_encoder.cache_key
@@ -144,6 +179,8 @@ def build_experiment(cfg: DictConfig) -> Experiment:
         n_items=dataset.n_items,
         slate_size=train_env.slate_size,
     )
+    if world_size > 1:  # the same initial weights on every rank, then each rank its own exploration
+        torch.manual_seed(derive_seed(cfg.seed + rank, "rank"))
     return Experiment(dataset, train_env, eval_env, agent, eval_seed, cache_keys)
 
 
@@ -173,6 +210,7 @@ def _resume_path(ckpt_path: str | None) -> str | None:
 
 def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any], callbacks: list[Any]):
     import pytorch_lightning as pl
+    import torch
     from pytorch_lightning.callbacks import ModelCheckpoint
 
     from rlrec.runtime.callbacks import EvaluateAtTheEnd
@@ -185,6 +223,8 @@ def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any], c
     warnings.filterwarnings("ignore", ".*overridden `on_before_batch_transfer` in `LightningModule`.*")
     # A resumed run writes its checkpoints into its own new run folder, not the one it resumed from.
     warnings.filterwarnings("ignore", ".*The dirpath has changed from.*")
+    # Evaluation metrics are reduced over the ranks by the agent itself (RecAgent.validation_step).
+    warnings.filterwarnings("ignore", ".*sync_dist=True.*when logging on epoch level in distributed.*")
     best = ModelCheckpoint(
         dirpath=run_dir / "checkpoints",
         filename="best-step={step}",
@@ -194,12 +234,21 @@ def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any], c
         save_top_k=1,
         save_last=True,
     )
+    accelerator, precision = trainer_cfg.accelerator, str(trainer_cfg.precision)
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"trainer.accelerator={accelerator}: no CUDA GPU is visible to torch "
+            f"(torch {torch.__version__}, cuda {torch.version.cuda}); use trainer=cpu"
+        )
+    if precision.startswith("bf16") and torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+        precision = precision.replace("bf16", "16")
+        log.warning(f"trainer.precision={trainer_cfg.precision}: this GPU has no bfloat16; using {precision}")
     return pl.Trainer(
-        accelerator=trainer_cfg.accelerator,
+        accelerator=accelerator,
         devices=trainer_cfg.devices,
         strategy=trainer_cfg.strategy,
         num_nodes=trainer_cfg.num_nodes,
-        precision=trainer_cfg.precision,
+        precision=precision,
         max_steps=trainer_cfg.max_steps,
         max_epochs=-1,
         val_check_interval=trainer_cfg.eval_every,

@@ -98,7 +98,7 @@ class RecAgent(pl.LightningModule):
         if self._experience is None:  # nothing collected yet: a resumed run starts the loop afresh
             return
         replay = getattr(self, "replay", None)
-        checkpoint["experience"] = {
+        state = {
             "collection": self.collection,
             "collect_reward": self.collect_reward,
             "env": self.trainer.datamodule.train_env.state_dict(),
@@ -106,9 +106,28 @@ class RecAgent(pl.LightningModule):
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
         }
+        every_rank = [state]
+        if self.trainer.world_size > 1:  # each rank has its own users, env, buffer and RNG
+            import torch.distributed as dist
+
+            every_rank = [None] * self.trainer.world_size
+            dist.all_gather_object(every_rank, state)
+        checkpoint["experience"] = every_rank  # one state per rank
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        self._restored_experience = checkpoint.get("experience")
+        every_rank = checkpoint.get("experience")
+        trainer = self._trainer  # None when loaded outside a fit
+        if every_rank is None or trainer is None:
+            return
+        if len(every_rank) != trainer.world_size:
+            import logging
+
+            logging.getLogger(__name__).warning(
+                f"the checkpoint was written by a run of {len(every_rank)} rank(s), this one has "
+                f"{trainer.world_size}: the weights and optimiser resume, experience collection starts afresh"
+            )
+            return
+        self._restored_experience = every_rank[trainer.global_rank]
 
     def _restore_experience(self, env, state: dict) -> None:
         env.load_state_dict(state["env"])
@@ -135,4 +154,10 @@ class RecAgent(pl.LightningModule):
         datamodule = self.trainer.datamodule
         env, seed = datamodule.eval_env, datamodule.eval_seed
         metrics = env.evaluate(self.greedy_policy, users.cpu(), seed)
+        if self.trainer.world_size > 1:  # each rank judged its own users: the means over all of them
+            from rlrec.metrics.torchmetrics import UserWeightedMeans
+
+            over_ranks = UserWeightedMeans(sorted(metrics)).to(self.device)
+            over_ranks.update(metrics, len(users))
+            metrics = over_ranks.compute()
         self.log_dict({f"eval/{name}": value for name, value in metrics.items()}, batch_size=len(users))

@@ -59,3 +59,31 @@ class ItemCoverage(Metric):
 
     def compute(self) -> Tensor:
         return (self.shown > 0).float().mean()
+
+
+class UserWeightedMeans(Metric):
+    """Named means over users, exact across DDP ranks: each rank adds mean · its number of users,
+    and ``compute()`` divides the sums over every rank by all the users (``{name: float}``)."""
+
+    full_state_update = False
+
+    def __init__(self, names: list[str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.names = list(names)
+        self.add_state(
+            "sums", default=torch.zeros(len(self.names), dtype=torch.float64), dist_reduce_fx="sum"
+        )
+        self.add_state("users", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, means: dict[str, float], users: int) -> None:
+        if sorted(means) != sorted(self.names):
+            raise ValueError(f"expected the metrics {self.names}, got {sorted(means)}")
+        values = torch.tensor(
+            [means[name] for name in self.names], dtype=torch.float64, device=self.sums.device
+        )
+        self.sums = self.sums + values * users
+        self.users = self.users + users
+
+    def compute(self) -> dict[str, float]:
+        means = self.sums / self.users.clamp(min=1)
+        return {name: float(value) for name, value in zip(self.names, means, strict=True)}

@@ -1,0 +1,100 @@
+"""DDP on CPU (gloo): two ranks, one run folder, files written once by rank 0, parameters equal."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from tests.conftest import RLREC, TINY, run_rlrec
+
+if sys.platform == "win32":  # pragma: no cover
+    pytest.skip("POSIX only", allow_module_level=True)
+
+DDP = ["trainer=ddp", "trainer.devices=2", "trainer.accelerator=cpu"]
+
+
+def _run_folders(root):
+    return sorted(path.parent for path in root.glob("outputs/train/multiruns/*/*/*/summary.json"))
+
+
+def test_ddp_on_two_cpu_processes_makes_one_run_folder_with_equal_replicas(tmp_path):
+    result = run_rlrec(
+        "train", *TINY, *DDP, "trainer.max_steps=200", "trainer.eval_every=100", "logger=wandb",
+        cwd=tmp_path, env={"OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = list(tmp_path.glob("outputs/train/runs/*/*"))
+    assert len(runs) == 1, runs  # no folder per rank
+    run = runs[0]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["metrics"]["train/steps"] == 200
+    assert summary["distributed"] == {"world_size": 2, "max_parameter_difference_across_ranks": 0.0}
+    assert json.loads((run / "manifest.json").read_text())["status"] == "completed"
+    # rank 1 trained (its log) but wrote nothing of its own: one W&B run, one set of checkpoints
+    rank_1 = (run / "rank_1.log").read_text()
+    assert "GLOBAL_RANK: 1, MEMBER: 2/2" in rank_1 and "run folder:" not in rank_1
+    assert "run folder:" in result.stdout  # rank 0's closing line (Hydra's job log goes to stdout)
+    offline_runs = list((run / "wandb").glob("offline-run-*"))
+    assert len(offline_runs) == 1 and list(offline_runs[0].glob("run-*.wandb"))
+    checkpoint = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert checkpoint["global_step"] == 200
+    assert len(checkpoint["experience"]) == 2  # each rank's own env, replay buffer and RNG
+
+
+def test_ddp_ranks_simulate_disjoint_users(tmp_path):
+    from rlrec.train import build_experiment
+    from tests.conftest import compose_config
+
+    cfg = compose_config(*DDP, output_dir=tmp_path)
+    shards = [build_experiment(cfg, rank=r, world_size=2) for r in (0, 1)]
+    for split in ("train_users", "eval_users"):
+        first, second = (set(getattr(e.train_env, split).tolist()) for e in shards)
+        assert first and second and not first & second
+    assert shards[0].eval_seed != shards[1].eval_seed
+    assert not torch.equal(
+        shards[0].train_env.generator.get_state(), shards[1].train_env.generator.get_state()
+    )
+
+
+def test_a_multi_node_run_without_a_cluster_launcher_is_refused(tmp_path):
+    result = run_rlrec("train", *TINY, *DDP, "trainer.num_nodes=2", cwd=tmp_path)
+    assert result.returncode != 0 and "trainer.num_nodes=2" in result.stderr and "slurm_ddp" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_ddp_sweep_makes_one_folder_per_job(tmp_path):
+    result = run_rlrec(
+        "train", "-m", *TINY, *DDP, "trainer.max_steps=40", "trainer.eval_every=20", "seed=0,1",
+        cwd=tmp_path, env={"OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = sorted(p.name for p in tmp_path.glob("outputs/train/multiruns/*/*/*") if p.is_dir())
+    assert jobs == ["0", "1"] and len(_run_folders(tmp_path)) == 2
+    assert not list(tmp_path.glob("outputs/train/runs"))  # no stray single-run folders from the ranks
+
+
+@pytest.mark.slow
+def test_a_signal_to_rank_0_stops_every_rank_and_checkpoints(tmp_path):
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [*RLREC, "train", *TINY, *DDP, "trainer.max_steps=100000", "trainer.eval_every=20",
+         f"hydra.run.dir={run}"],
+        cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 180
+    while not list((run / "checkpoints").glob("best-*.ckpt")):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1][-3000:]
+        time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 0, stderr[-3000:]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] >= 20
