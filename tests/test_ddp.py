@@ -98,3 +98,57 @@ def test_a_signal_to_rank_0_stops_every_rank_and_checkpoints(tmp_path):
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "interrupted"
     assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] >= 20
+
+
+@pytest.mark.slow
+def test_two_slurm_tasks_on_two_nodes_share_one_run_folder(tmp_path):
+    """What srun starts for a 2-node job, one task per node: two whole ``rlrec train`` processes
+    with SLURM's variables; Lightning's SLURMEnvironment reads their ranks (simulated on one machine)."""
+    run = tmp_path / "run"
+    args = [*RLREC, "train", *TINY, "trainer=ddp", "trainer.devices=1", "trainer.num_nodes=2",
+            "trainer.accelerator=cpu", "trainer.max_steps=40", "trainer.eval_every=20", f"hydra.run.dir={run}",
+            "hydra.job_logging.handlers.file.filename=${hydra.runtime.output_dir}/train_rank${oc.env:SLURM_PROCID,0}.log"]  # fmt: skip
+    slurm = {"SLURM_NTASKS": "2", "SLURM_NNODES": "2", "SLURM_NTASKS_PER_NODE": "1", "SLURM_LOCALID": "0",
+             "SLURM_JOB_NAME": "rlrec", "SLURM_JOB_ID": "4242", "SLURM_NODELIST": "127.0.0.1",
+             "MASTER_PORT": str(20000 + os.getpid() % 10000), "OMP_NUM_THREADS": "1"}  # fmt: skip
+    tasks = [
+        subprocess.Popen(
+            args,
+            cwd=tmp_path,
+            env={**os.environ, **slurm, "SLURM_PROCID": str(r), "SLURM_NODEID": str(r)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        for r in (0, 1)
+    ]
+    for task in tasks:
+        _, stderr = task.communicate(timeout=300)
+        assert task.returncode == 0, stderr[-3000:]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["distributed"] == {"world_size": 2, "max_parameter_difference_across_ranks": 0.0}
+    assert "GLOBAL_RANK: 1, MEMBER: 2/2" in (run / "train_rank1.log").read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # nothing else was created
+
+
+def test_the_cluster_preset_asks_slurm_for_one_task_per_device_on_every_node(tmp_path):
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from rlrec.config import config_dir, register_configs
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose(
+            "config",
+            overrides=[
+                "experiment=cluster_ddp",
+                "trainer.num_nodes=3",
+                "trainer.devices=8",
+                f"paths.output_dir={tmp_path}",
+            ],
+            return_hydra_config=True,
+        )
+    launcher = OmegaConf.to_container(cfg.hydra.launcher, resolve=True)
+    assert launcher["_target_"].endswith("SlurmLauncher")
+    assert (launcher["nodes"], launcher["tasks_per_node"], launcher["gpus_per_node"]) == (3, 8, 8)
+    assert cfg.trainer.strategy == "ddp" and cfg.trainer.precision == "bf16-mixed"

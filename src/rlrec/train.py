@@ -86,7 +86,12 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)  # resumable
 
         summary["metrics"] = {**metrics_logger.last_values(), "train/steps": trainer.global_step}
-        if world_size > 1:
+        if world_size > 1:  # rank 0 logged them: every rank returns them (e.g. to a sweeper)
+            import torch.distributed as dist
+
+            shared = [summary["metrics"]]
+            dist.broadcast_object_list(shared, src=0)
+            summary["metrics"] = shared[0]
             summary["distributed"] = {
                 "world_size": world_size,
                 "max_parameter_difference_across_ranks": replicas.max_difference,
