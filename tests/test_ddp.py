@@ -152,3 +152,9 @@ def test_the_cluster_preset_asks_slurm_for_one_task_per_device_on_every_node(tmp
     assert launcher["_target_"].endswith("SlurmLauncher")
     assert (launcher["nodes"], launcher["tasks_per_node"], launcher["gpus_per_node"]) == (3, 8, 8)
     assert cfg.trainer.strategy == "ddp" and cfg.trainer.precision == "bf16-mixed"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without a GPU")
+def test_trainer_gpu_without_a_gpu_says_so(tmp_path):
+    result = run_rlrec("train", *TINY, "trainer=gpu", cwd=tmp_path)
+    assert result.returncode != 0 and "trainer.accelerator=gpu: no CUDA GPU is visible" in result.stderr
