@@ -134,12 +134,15 @@ class RecEnv:
                 f"{sorted(set(slate[bad].tolist()))[:10]}"
             )
         if not self.allow_duplicate_items and self.slate_size > 1:
-            # every pair of positions i < j compared over the batch, [K(K-1)/2, B]: cheaper than
-            # sorting B short rows
-            first, second = torch.triu_indices(self.slate_size, self.slate_size, offset=1)
-            repeated = columns.index_select(0, first) == columns.index_select(0, second)
+            # every pair of positions compared over the batch, cheaper than sorting B short rows: each
+            # position i against positions i + 1 … i + K // 2 cyclically, which meets every pair (in
+            # one comparison: a strided view of the columns followed by their first K // 2 again)
+            k, batch = columns.shape
+            doubled = torch.cat((columns, columns[: k // 2]))  # [K + K // 2, B]
+            ahead = doubled.as_strided((k // 2, k, batch), (batch, batch, 1), batch)  # [d, i]: i + d + 1
+            repeated = torch.eq(ahead, columns)  # [K // 2, K, B]
             if repeated.view(torch.uint8).amax():  # any(), several times faster on CPU
-                row = int(repeated.any(0).nonzero()[0, 0])
+                row = int(repeated.reshape(-1, batch).any(0).nonzero()[0, 0])
                 raise ValueError(
                     f"{self.name}: slate row {row} repeats an item ({slate[row].tolist()}); set "
                     "env.allow_duplicate_items=true to allow it"

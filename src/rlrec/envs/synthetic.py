@@ -115,6 +115,8 @@ class SyntheticRecEnv(RecEnv):
         self.logged_history, self.logged_mask = _last_items(dataset, history_window)  # [U, H]
         self._positions = torch.arange(slate_size, dtype=torch.float32)  # k − 1 for slate position k
         self._topic_index, self._topic_weight = _sparse_topics(self.world.item_topics)  # [Z, n_items]
+        self._item_topics_tb = self.world.item_topics.T.contiguous()  # x [T, n_items]
+        self._user_interests_tb = self.world.user_interests.T.contiguous()  # θ at reset [T, U]
         self._users: torch.Tensor | None = None
         self._t = 0
 
@@ -124,8 +126,10 @@ class SyntheticRecEnv(RecEnv):
         self._users = users
         self._history = self.logged_history.index_select(0, users)  # [B, H] (a copy)
         self._mask = self.logged_mask.index_select(0, users)  # [B, H]
-        self.interests = self.world.user_interests.index_select(0, users)  # θ [B, T]
-        self.boredom = torch.zeros_like(self.interests)  # β [B, T]
+        # θ and β are [B, T] tensors stored topic-major (transposes of contiguous [T, B] ones): a
+        # per-user factor then scales contiguous rows of B users (see step)
+        self.interests = self._user_interests_tb.index_select(1, users).T  # θ [B, T]
+        self.boredom = torch.zeros_like(self.interests)  # β [B, T], same layout
         self.satisfaction = torch.zeros(batch)  # s [B]
         self.active = torch.ones(batch, dtype=torch.bool)  # [B]
         self._t = 0
@@ -134,11 +138,33 @@ class SyntheticRecEnv(RecEnv):
         world, k = self.world, self.slate_size
         self._weighted_quality = self.quality_weight * world.item_quality  # w_q q_i [n_items]
         self._cart_logit_base = self.cart_bias + self.cart_quality * world.item_quality  # [n_items]
+        self._purchase_prob = torch.sigmoid(self.purchase_bias + self.purchase_quality * world.item_quality)
         self._position_cost = (self.position_decay * self._positions)[:, None]  # d (k − 1) [K, 1]
         self._position_major = torch.arange(batch * k).view(batch, k).T.reshape(-1)  # [K·B] into [B·K]
-        self._state_offsets = torch.arange(batch) * world.item_topics.shape[1]  # b·T [B]
+        self._topic_rows = self._topic_index * batch  # t_j·B: row t_j of a [T, B] state, flat [Z, n_items]
         self._user_index = torch.arange(batch)  # b [B]
+        self._first_row = self._user_index - batch  # b − B [B]: slot (position − 1, b) of [K·B]
         self._row_starts = self._user_index * self.history_window  # [B] flat index of history row b
+        # The scalars of step() as 0-dim float32 tensors: an op with a Python number wraps it in a
+        # new tensor each call (several µs, more than the op on B floats); the values are the same
+        # float32 numbers the Python scalars would be cast to.
+        f32 = torch.float32
+        boredom_kept = 1 - torch.ones((), dtype=f32) * (1 - self.boredom_decay)  # 1 − a(1 − λ) at a = 1
+        self._scalars = {
+            name: torch.tensor(value, dtype=f32)
+            for name, value in [
+                ("affinity_weight", self.affinity_weight),
+                ("boredom_weight", self.boredom_weight),
+                ("cart_affinity", self.cart_affinity),
+                ("drift_rate", self.drift_rate),
+                ("no_click_experience", -self.no_click_penalty),
+                ("satisfaction_gain", 1 - self.satisfaction_decay),
+                ("leave_bias", self.leave_bias),
+                ("leave_sensitivity", self.leave_sensitivity),
+                ("zero", 0.0),
+                ("one", 1.0),
+            ]
+        } | {"boredom_kept": boredom_kept, "one_long": torch.ones((), dtype=torch.long)}
         # scratch tensors step() writes into (never handed out)
         self._logits = torch.full((1 + k, batch), self.no_click_utility)  # [1 + K, B], row 0: u_b0
         self._dots = torch.empty(2, k, batch)  # θ·x, β·x [2, K, B]
@@ -147,64 +173,70 @@ class SyntheticRecEnv(RecEnv):
     def step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
         """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info.
 
-        Computed position-major ([K, B] rather than [B, K]): every elementwise op then runs over
-        contiguous users, and the dot products θ·x, β·x are sums over each item's few nonzero topics
-        (``_sparse_topics``) of [K, B] planes, instead of B tiny matrix products.
+        Computed position-major ([K, B] rather than [B, K]) and topic-major ([T, B] states): every
+        elementwise op then runs over contiguous users, and the dot products θ·x, β·x are sums over
+        each item's few nonzero topics (``_sparse_topics``) of [K, B] planes, instead of B tiny
+        matrix products. Scalars are 0-dim tensors (``_scalars``), and each formula is evaluated with
+        the same float32 operations in the same order as written in the module docstring's terms,
+        so trajectories do not depend on these layout choices.
         """
         if self._users is None:
             raise RuntimeError("call reset(users) before step(slate)")
-        batch, world, k = len(self._users), self.world, self.slate_size
+        batch, world, k, const = len(self._users), self.world, self.slate_size, self._scalars
         self.check_slate_shape(slate, batch)
         items = slate.reshape(-1).index_select(0, self._position_major).long()  # [K·B]: slot k·B + b
         self.check_slate_items(slate, items.view(k, batch))
         draws = torch.rand(batch, 4, generator=self.generator).T  # [4, B]: choice, cart, purchase, leave
         active = self.active
+        interests, boredom = self.interests.T.contiguous(), self.boredom.T.contiguous()  # θ, β [T, B]
 
-        # θ·x and β·x over each item's nonzero topics t_j (weights x_j, Z per item): Σ_j x_j θ_{b,t_j}
+        # θ·x and β·x over each item's nonzero topics t_j (weights x_j, Z per item): Σ_j x_j θ_{t_j,b}
         slots = items.expand(len(self._topic_index), -1)  # [Z, K·B]
-        topic = self._topic_index.gather(1, slots).view(-1, k, batch)  # t_j [Z, K, B]
+        topic = self._topic_rows.gather(1, slots).view(-1, k, batch)  # t_j·B [Z, K, B]
         weight = self._topic_weight.gather(1, slots).view(topic.shape)  # x_j [Z, K, B]
-        flat = topic.add_(self._state_offsets).view(-1)  # b·T + t_j: θ_{b,t_j} in the flat [B·T] state
+        flat = topic.add_(self._user_index).view(-1)  # t_j·B + b: θ_{t_j,b} in the flat [T·B] state
         dots = self._dots  # θ·x, β·x [2, K, B]
-        for row, state in enumerate((self.interests, self.boredom)):  # [B, T]
-            terms = state.reshape(-1).index_select(0, flat).view(weight.shape).mul_(weight)  # [Z, K, B]
+        for row, state in enumerate((interests, boredom)):  # [T, B]
+            terms = state.view(-1).index_select(0, flat).view(weight.shape).mul_(weight)  # [Z, K, B]
             torch.sum(terms, 0, out=dots[row])
-        affinity, boredom_cost = dots[0], dots[1].mul_(self.boredom_weight)  # θ·x, w_β β·x [K, B]
+        affinity, boredom_cost = dots[0], dots[1].mul_(const["boredom_weight"])  # θ·x, w_β β·x [K, B]
         logits = self._logits  # [1 + K, B], row 0 = no_click_utility
-        utility = torch.mul(affinity, self.affinity_weight, out=logits[1:])  # u [K, B]
+        utility = torch.mul(affinity, const["affinity_weight"], out=logits[1:])  # u [K, B]
         utility += self._weighted_quality.index_select(0, items).view(k, batch)
         utility -= boredom_cost
         utility -= self._position_cost
         weights = (logits - logits.amax(0)).exp_()  # [1 + K, B]
         cumulative = weights.cumsum_(0)  # inverse-CDF draw from the MNL probabilities
         choice = (cumulative < draws[0] * cumulative[-1]).sum(0).clamp_(max=k)  # [B] 0 = no click
-        clicked = (choice > 0) & active
-        position = (choice - 1).clamp_(min=0)  # [B]
-        clicked_position = torch.where(clicked, position, -1)
-        chosen = torch.add(self._user_index, position, alpha=batch)  # (position, user) in [K·B]
+        clicked = torch.logical_and(choice, active)  # [B]
+        clicked_position = choice.mul(clicked).sub_(const["one_long"])  # choice − 1, −1 if none
+        # (position − 1, b) of the [K·B] slots; position 1 for no click (its item is not used)
+        chosen = torch.add(self._first_row, choice.clamp(min=1), alpha=batch)  # [B]
         item = items.index_select(0, chosen)  # [B]
-        x = world.item_topics.index_select(0, item)  # x_i [B, T]
+        x = self._item_topics_tb.index_select(1, item)  # x_i [T, B]
         q = world.item_quality.index_select(0, item)  # q_i [B]
         affinity_i, boredom_cost_i = dots.view(2, -1).index_select(1, chosen)  # θ·x_i, w_β β·x_i [B]
 
-        p_cart = torch.sigmoid(self._cart_logit_base.index_select(0, item) + self.cart_affinity * affinity_i)
-        carted = clicked & (draws[1] < p_cart)
-        purchased = carted & (draws[2] < torch.sigmoid(self.purchase_bias + self.purchase_quality * q))
+        cart_logit = self._cart_logit_base.index_select(0, item) + affinity_i * const["cart_affinity"]
+        carted = clicked & (draws[1] < torch.sigmoid(cart_logit))
+        purchased = carted & (draws[2] < self._purchase_prob.index_select(0, item))
 
         c = clicked.float()  # [B]
-        a = active.float()
-        # (in-place ops only on this step's temporaries: the new state tensors replace the old ones)
-        drift = torch.sub(x, self.interests).mul_((self.drift_rate * c)[:, None])
-        self.interests = drift.add_(self.interests)  # θ + η c (x − θ)
-        # boredom decays only while the user is in the session (a user who left is frozen)
-        decayed = self.boredom * (1 - a * (1 - self.boredom_decay))[:, None]
-        self.boredom = decayed.add_(x.mul_(c[:, None]))  # λ β + c x (λ = 1 once left)
-        experience = c * (q - boredom_cost_i) - (1 - c) * self.no_click_penalty
-        rho = self.satisfaction_decay
-        self.satisfaction = self.satisfaction + a * (1 - rho) * (experience - self.satisfaction)
-        p_leave = torch.sigmoid(self.leave_bias - self.leave_sensitivity * self.satisfaction)
+        # (new tensors: an observation or a caller holding the old state keeps its values)
+        drift = torch.sub(x, interests).mul_(c * const["drift_rate"])  # η c (x − θ) [T, B]
+        interests = drift.add_(interests)  # θ + η c (x − θ)
+        # boredom decays only while the user is in the session (a user who left is frozen): λ or 1
+        kept = torch.where(active, const["boredom_kept"], const["one"])  # [B]
+        boredom = torch.mul(boredom, kept).add_(x.mul_(c))  # λ β + c x
+        self.interests, self.boredom = interests.T, boredom.T  # [B, T] views of [T, B]
+        # v = c (q − w_β β·x) − (1 − c) n, and s + a (1 − ρ) (v − s), with c, a ∈ {0, 1}
+        experience = torch.where(clicked, q - boredom_cost_i, const["no_click_experience"])
+        gain = torch.where(active, const["satisfaction_gain"], const["zero"])  # a (1 − ρ)
+        satisfaction = self.satisfaction
+        self.satisfaction = satisfaction + gain * (experience - satisfaction)
+        p_leave = torch.sigmoid(const["leave_bias"] - const["leave_sensitivity"] * self.satisfaction)
         left = active & (draws[3] < p_leave)
-        self.active = active & ~left
+        self.active = active ^ left  # active and not left
 
         # A clicked item enters the history window on the right. Row b of the new window is the
         # H − 1 items from slot c_b of the old one (a row copy out of the overlapping windows of the
@@ -233,8 +265,8 @@ class SyntheticRecEnv(RecEnv):
     def utility(self, items: torch.Tensor) -> torch.Tensor:
         """Click utility u_bk of items [B, K] (in slate order) for the current users -> [B, K]."""
         topics = self.world.item_topics[items]  # [B, K, T]
-        affinity = torch.einsum("bt,bkt->bk", self.interests, topics)
-        bored = torch.einsum("bt,bkt->bk", self.boredom, topics)
+        affinity = torch.einsum("bt,bkt->bk", self.interests.contiguous(), topics)
+        bored = torch.einsum("bt,bkt->bk", self.boredom.contiguous(), topics)
         position = torch.arange(items.shape[1], dtype=torch.float32)
         return (
             self.affinity_weight * affinity
@@ -245,8 +277,8 @@ class SyntheticRecEnv(RecEnv):
 
     def catalog_utility(self) -> torch.Tensor:
         """Click utility of every item at the first slate position for the current users [B, n_items]."""
-        affinity = self.interests @ self.world.item_topics.T  # [B, n_items]
-        bored = self.boredom @ self.world.item_topics.T
+        affinity = self.interests.contiguous() @ self.world.item_topics.T  # [B, n_items]
+        bored = self.boredom.contiguous() @ self.world.item_topics.T
         return (
             self.affinity_weight * affinity
             + self.quality_weight * self.world.item_quality
@@ -258,8 +290,8 @@ class SyntheticRecEnv(RecEnv):
         satisfaction the item would add (its experience value q_i − w_β β·x_i), weighted by
         LOOKAHEAD_WEIGHT because satisfaction persists and keeps the user in the session."""
         world = self.world
-        affinity = self.interests @ world.item_topics.T  # [B, n_items]
-        bored = self.boredom @ world.item_topics.T
+        affinity = self.interests.contiguous() @ world.item_topics.T  # [B, n_items]
+        bored = self.boredom.contiguous() @ world.item_topics.T
         p_cart = torch.sigmoid(
             self.cart_bias + self.cart_quality * world.item_quality + self.cart_affinity * affinity
         )
