@@ -138,9 +138,12 @@ class RecEnv:
             # position i against positions i + 1 … i + K // 2 cyclically, which meets every pair (in
             # one comparison: a strided view of the columns followed by their first K // 2 again)
             k, batch = columns.shape
-            doubled = torch.cat((columns, columns[: k // 2]))  # [K + K // 2, B]
-            ahead = doubled.as_strided((k // 2, k, batch), (batch, batch, 1), batch)  # [d, i]: i + d + 1
-            repeated = torch.eq(ahead, columns)  # [K // 2, K, B]
+            flat = columns.reshape(1, -1)  # [1, K·B]
+            doubled = torch.cat((flat, flat[:, : k // 2 * batch]), 1)  # [1, (K + K // 2)·B]
+            ahead = doubled.as_strided(
+                (k // 2, k * batch), (batch, 1), batch
+            )  # row d: i + d + 1 [K // 2, K·B]
+            repeated = torch.eq(ahead, flat)  # (2-d views: one contiguous run per row, the fast loop)
             if repeated.view(torch.uint8).amax():  # any(), several times faster on CPU
                 row = int(repeated.reshape(-1, batch).any(0).nonzero()[0, 0])
                 raise ValueError(

@@ -128,8 +128,10 @@ class SyntheticRecEnv(RecEnv):
         self._mask = self.logged_mask.index_select(0, users)  # [B, H]
         # θ and β are [B, T] tensors stored topic-major (transposes of contiguous [T, B] ones): a
         # per-user factor then scales contiguous rows of B users (see step)
-        self.interests = self._user_interests_tb.index_select(1, users).T  # θ [B, T]
-        self.boredom = torch.zeros_like(self.interests)  # β [B, T], same layout
+        topics = self.world.item_topics.shape[1]
+        state = torch.zeros(2, topics, batch)  # θ, β [2, T, B]
+        torch.index_select(self._user_interests_tb, 1, users, out=state[0])
+        self._set_state(state)  # θ, β [B, T]
         self.satisfaction = torch.zeros(batch)  # s [B]
         self.active = torch.ones(batch, dtype=torch.bool)  # [B]
         self._t = 0
@@ -188,17 +190,18 @@ class SyntheticRecEnv(RecEnv):
         self.check_slate_items(slate, items.view(k, batch))
         draws = torch.rand(batch, 4, generator=self.generator).T  # [4, B]: choice, cart, purchase, leave
         active = self.active
-        interests, boredom = self.interests.T.contiguous(), self.boredom.T.contiguous()  # θ, β [T, B]
+        state = self._get_state()  # θ, β [2, T, B]
+        interests, boredom = state
 
         # θ·x and β·x over each item's nonzero topics t_j (weights x_j, Z per item): Σ_j x_j θ_{t_j,b}
         slots = items.expand(len(self._topic_index), -1)  # [Z, K·B]
         topic = self._topic_rows.gather(1, slots).view(-1, k, batch)  # t_j·B [Z, K, B]
         weight = self._topic_weight.gather(1, slots).view(topic.shape)  # x_j [Z, K, B]
-        flat = topic.add_(self._user_index).view(-1)  # t_j·B + b: θ_{t_j,b} in the flat [T·B] state
-        dots = self._dots  # θ·x, β·x [2, K, B]
-        for row, state in enumerate((interests, boredom)):  # [T, B]
-            terms = state.view(-1).index_select(0, flat).view(weight.shape).mul_(weight)  # [Z, K, B]
-            torch.sum(terms, 0, out=dots[row])
+        flat = topic.add_(self._user_index).view(-1)  # t_j·B + b: θ_{t_j,b} in a flat [T, B] state
+        terms = torch.empty(2, *weight.shape)  # x_j θ_{t_j,b}, x_j β_{t_j,b} [2, Z, K, B]
+        for row in range(2):
+            torch.index_select(state[row].view(-1), 0, flat, out=terms[row].view(-1))
+        dots = torch.sum(terms.mul_(weight), 1, out=self._dots)  # θ·x, β·x [2, K, B]
         affinity, boredom_cost = dots[0], dots[1].mul_(const["boredom_weight"])  # θ·x, w_β β·x [K, B]
         logits = self._logits  # [1 + K, B], row 0 = no_click_utility
         utility = torch.mul(affinity, const["affinity_weight"], out=logits[1:])  # u [K, B]
@@ -222,13 +225,14 @@ class SyntheticRecEnv(RecEnv):
         purchased = carted & (draws[2] < self._purchase_prob.index_select(0, item))
 
         c = clicked.float()  # [B]
-        # (new tensors: an observation or a caller holding the old state keeps its values)
-        drift = torch.sub(x, interests).mul_(c * const["drift_rate"])  # η c (x − θ) [T, B]
-        interests = drift.add_(interests)  # θ + η c (x − θ)
+        # (a new tensor: an observation or a caller holding the old state keeps its values)
+        new_state = torch.empty_like(state)  # θ, β [2, T, B]
+        drift = torch.sub(x, interests, out=new_state[0]).mul_(c * const["drift_rate"])  # η c (x − θ)
+        drift.add_(interests)  # θ + η c (x − θ)
         # boredom decays only while the user is in the session (a user who left is frozen): λ or 1
         kept = torch.where(active, const["boredom_kept"], const["one"])  # [B]
-        boredom = torch.mul(boredom, kept).add_(x.mul_(c))  # λ β + c x
-        self.interests, self.boredom = interests.T, boredom.T  # [B, T] views of [T, B]
+        torch.mul(boredom, kept, out=new_state[1]).add_(x.mul_(c))  # λ β + c x
+        self._set_state(new_state)
         # v = c (q − w_β β·x) − (1 − c) n, and s + a (1 − ρ) (v − s), with c, a ∈ {0, 1}
         experience = torch.where(clicked, q - boredom_cost_i, const["no_click_experience"])
         gain = torch.where(active, const["satisfaction_gain"], const["zero"])  # a (1 − ρ)
@@ -252,9 +256,22 @@ class SyntheticRecEnv(RecEnv):
         self._history, self._mask = history, mask
         self._t += 1
         done = torch.ones_like(self.active) if self._t >= self.horizon else ~self.active
-        rewards = self.reward({"click": clicked, "cart": carted, "purchase": purchased})
+        rewards = self.reward({"click": c, "cart": carted, "purchase": purchased})
         info = {"clicked_position": clicked_position, "active": active, "left": left}
         return self._observation(), rewards, done, info
+
+    def _set_state(self, state: torch.Tensor) -> None:
+        """θ, β [2, T, B] -> ``interests``, ``boredom`` [B, T] (views, topic-major)."""
+        self.interests, self.boredom = state[0].T, state[1].T
+        self._state = (state, self.interests, self.boredom)
+
+    def _get_state(self) -> torch.Tensor:
+        """θ, β [2, T, B]: the tensor ``interests`` and ``boredom`` view, or (after one was assigned,
+        e.g. restored from a checkpoint) their stack."""
+        state, interests, boredom = self._state
+        if self.interests is interests and self.boredom is boredom:
+            return state
+        return torch.stack((self.interests.T, self.boredom.T))
 
     def _observation(self) -> Observation:
         """The env's own history tensors, not copies: step() replaces them rather than writing into
