@@ -138,7 +138,7 @@ class RecEnv:
             # position i against positions i + 1 … i + K // 2 cyclically, which meets every pair (in
             # one comparison: a strided view of the columns followed by their first K // 2 again)
             k, batch = columns.shape
-            flat = columns.reshape(1, -1)  # [1, K·B]
+            flat = columns.reshape(1, -1).int()  # [1, K·B] (int32: ids < n_items, half the bytes to compare)
             doubled = torch.cat((flat, flat[:, : k // 2 * batch]), 1)  # [1, (K + K // 2)·B]
             ahead = doubled.as_strided(
                 (k // 2, k * batch), (batch, 1), batch

@@ -46,6 +46,12 @@ from rlrec.envs.rewards import WeightedReward
 # within one slate (heuristics, not fitted; see SyntheticRecEnv.longterm_scores).
 LOOKAHEAD_WEIGHT = 2.0
 SLATE_SPREAD_PENALTY = 2.0
+# the parameters step()'s precomputed constants depend on (SyntheticRecEnv._episode_constants)
+_STEP_PARAMETERS = (
+    "affinity_weight", "quality_weight", "position_decay", "no_click_utility", "cart_bias", "cart_quality",
+    "cart_affinity", "purchase_bias", "purchase_quality", "drift_rate", "boredom_weight", "boredom_decay",
+    "satisfaction_decay", "no_click_penalty", "leave_bias", "leave_sensitivity",
+)  # fmt: skip
 
 
 class SyntheticRecEnv(RecEnv):
@@ -118,6 +124,8 @@ class SyntheticRecEnv(RecEnv):
         self._item_topics_tb = self.world.item_topics.T.contiguous()  # x [T, n_items]
         self._user_interests_tb = self.world.user_interests.T.contiguous()  # θ at reset [T, U]
         self._users: torch.Tensor | None = None
+        self._state: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # see _set_state
+        self._constants_key: tuple | None = None  # see _episode_constants
         self._t = 0
 
     # ----------------------------------------------------------------------------------- episode
@@ -135,8 +143,22 @@ class SyntheticRecEnv(RecEnv):
         self.satisfaction = torch.zeros(batch)  # s [B]
         self.active = torch.ones(batch, dtype=torch.bool)  # [B]
         self._t = 0
-        # Per-episode constants of step(), so a step does no work that depends only on the item
-        # or the slate position (each is the same float32 operation step() would do per user).
+        self._episode_constants(batch)
+        return self._observation()
+
+    def _episode_constants(self, batch: int) -> None:
+        """The constants of step() for a batch of ``batch`` users, so a step does no work that depends
+        only on the item or the slate position (each is the same float32 operation step() would do
+        per user). Rebuilt only when the batch size or a parameter changed since the last reset."""
+        key = (
+            batch,
+            self.slate_size,
+            self.history_window,
+            *(getattr(self, name) for name in _STEP_PARAMETERS),
+        )
+        if key == self._constants_key:
+            return
+        self._constants_key = key
         world, k = self.world, self.slate_size
         self._weighted_quality = self.quality_weight * world.item_quality  # w_q q_i [n_items]
         self._cart_logit_base = self.cart_bias + self.cart_quality * world.item_quality  # [n_items]
@@ -170,7 +192,6 @@ class SyntheticRecEnv(RecEnv):
         # scratch tensors step() writes into (never handed out)
         self._logits = torch.full((1 + k, batch), self.no_click_utility)  # [1 + K, B], row 0: u_b0
         self._dots = torch.empty(2, k, batch)  # θ·x, β·x [2, K, B]
-        return self._observation()
 
     def step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
         """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info.
@@ -268,9 +289,10 @@ class SyntheticRecEnv(RecEnv):
     def _get_state(self) -> torch.Tensor:
         """θ, β [2, T, B]: the tensor ``interests`` and ``boredom`` view, or (after one was assigned,
         e.g. restored from a checkpoint) their stack."""
-        state, interests, boredom = self._state
-        if self.interests is interests and self.boredom is boredom:
-            return state
+        if self._state is not None:
+            state, interests, boredom = self._state
+            if self.interests is interests and self.boredom is boredom:
+                return state
         return torch.stack((self.interests.T, self.boredom.T))
 
     def _observation(self) -> Observation:
