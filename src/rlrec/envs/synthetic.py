@@ -126,6 +126,7 @@ class SyntheticRecEnv(RecEnv):
         self._users: torch.Tensor | None = None
         self._state: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # see _set_state
         self._constants_key: tuple | None = None  # see _episode_constants
+        self._full_mask: torch.Tensor | None = None  # see _note_full_mask
         self._t = 0
 
     # ----------------------------------------------------------------------------------- episode
@@ -134,6 +135,7 @@ class SyntheticRecEnv(RecEnv):
         self._users = users
         self._history = self.logged_history.index_select(0, users)  # [B, H] (a copy)
         self._mask = self.logged_mask.index_select(0, users)  # [B, H]
+        self._note_full_mask()
         # θ and β are [B, T] tensors stored topic-major (transposes of contiguous [T, B] ones): a
         # per-user factor then scales contiguous rows of B users (see step)
         topics = self.world.item_topics.shape[1]
@@ -231,7 +233,8 @@ class SyntheticRecEnv(RecEnv):
         utility -= self._position_cost
         weights = (logits - logits.amax(0)).exp_()  # [1 + K, B]
         cumulative = weights.cumsum_(0)  # inverse-CDF draw from the MNL probabilities
-        choice = (cumulative < draws[0] * cumulative[-1]).sum(0).clamp_(max=k)  # [B] 0 = no click
+        # the number of C_j (j < K) below u·C_K: 0 = no click (C_K < u·C_K is impossible for u < 1)
+        choice = (cumulative[:-1] < draws[0] * cumulative[-1]).sum(0)  # [B] in 0 … K
         clicked = torch.logical_and(choice, active)  # [B]
         clicked_position = choice.mul(clicked).sub_(const["one_long"])  # choice − 1, −1 if none
         # (position − 1, b) of the [K·B] slots; position 1 for no click (its item is not used)
@@ -266,15 +269,20 @@ class SyntheticRecEnv(RecEnv):
         # A clicked item enters the history window on the right. Row b of the new window is the
         # H − 1 items from slot c_b of the old one (a row copy out of the overlapping windows of the
         # flat history), then the clicked item or the old last one. New tensors each step: an
-        # observation handed out earlier keeps its values.
+        # observation handed out earlier keeps its values. A mask without padding stays so (the
+        # usual case: logged histories at least H long), and is then handed out again unchanged.
         window = self.history_window
         start = self._row_starts + clicked  # [B] flat index of row b's first kept slot
-        history, mask = torch.empty_like(self._history), torch.empty_like(self._mask)  # [B, H]
+        history = torch.empty_like(self._history)  # [B, H]
         torch.index_select(self._history.view(-1).unfold(0, window - 1, 1), 0, start, out=history[:, :-1])
         torch.where(clicked, item, self._history[:, -1], out=history[:, -1])
-        torch.index_select(self._mask.view(-1).unfold(0, window - 1, 1), 0, start, out=mask[:, :-1])
-        torch.logical_or(clicked, self._mask[:, -1], out=mask[:, -1])
-        self._history, self._mask = history, mask
+        if self._mask is not self._full_mask:
+            mask = torch.empty_like(self._mask)  # [B, H]
+            torch.index_select(self._mask.view(-1).unfold(0, window - 1, 1), 0, start, out=mask[:, :-1])
+            torch.logical_or(clicked, self._mask[:, -1], out=mask[:, -1])
+            self._mask = mask
+            self._note_full_mask()
+        self._history = history
         self._t += 1
         done = torch.ones_like(self.active) if self._t >= self.horizon else ~self.active
         rewards = self.reward({"click": c, "cart": carted, "purchase": purchased})
@@ -294,6 +302,10 @@ class SyntheticRecEnv(RecEnv):
             if self.interests is interests and self.boredom is boredom:
                 return state
         return torch.stack((self.interests.T, self.boredom.T))
+
+    def _note_full_mask(self) -> None:
+        """Remember ``_mask`` as ``_full_mask`` if no slot is padding (step() then keeps it)."""
+        self._full_mask = self._mask if self._mask.numel() and self._mask.view(torch.uint8).amin() else None
 
     def _observation(self) -> Observation:
         """The env's own history tensors, not copies: step() replaces them rather than writing into
