@@ -134,18 +134,16 @@ class RecEnv:
                 f"{sorted(set(slate[bad].tolist()))[:10]}"
             )
         if not self.allow_duplicate_items and self.slate_size > 1:
-            # every pair of positions compared over the batch, cheaper than sorting B short rows: each
-            # position i against positions i + 1 … i + K // 2 cyclically, which meets every pair (in
-            # one comparison: a strided view of the columns followed by their first K // 2 again)
+            # every pair of positions compared over the batch, cheaper than sorting B short rows: rows
+            # d … K − 1 against rows 0 … K − 1 − d for each offset d (contiguous rows of B users)
             k, batch = columns.shape
-            flat = columns.reshape(1, -1).int()  # [1, K·B] (int32: ids < n_items, half the bytes to compare)
-            doubled = torch.cat((flat, flat[:, : k // 2 * batch]), 1)  # [1, (K + K // 2)·B]
-            ahead = doubled.as_strided(
-                (k // 2, k * batch), (batch, 1), batch
-            )  # row d: i + d + 1 [K // 2, K·B]
-            repeated = torch.eq(ahead, flat)  # (2-d views: one contiguous run per row, the fast loop)
+            repeated = torch.empty(k * (k - 1) // 2, batch, dtype=torch.bool)  # [K(K − 1)/2, B]
+            first = 0
+            for offset in range(1, k):
+                torch.eq(columns[offset:], columns[:-offset], out=repeated[first : first + k - offset])
+                first += k - offset
             if repeated.view(torch.uint8).amax():  # any(), several times faster on CPU
-                row = int(repeated.reshape(-1, batch).any(0).nonzero()[0, 0])
+                row = int(repeated.any(0).nonzero()[0, 0])
                 raise ValueError(
                     f"{self.name}: slate row {row} repeats an item ({slate[row].tolist()}); set "
                     "env.allow_duplicate_items=true to allow it"

@@ -211,7 +211,8 @@ class SyntheticRecEnv(RecEnv):
         self.check_slate_shape(slate, batch)
         items = slate.reshape(-1).index_select(0, self._position_major).long()  # [K·B]: slot k·B + b
         self.check_slate_items(slate, items.view(k, batch))
-        draws = torch.rand(batch, 4, generator=self.generator).T  # [4, B]: choice, cart, purchase, leave
+        # the step's uniform draws, [B] each (one [B, 4] tensor: synthetic_reference replays its rows)
+        u_choice, u_cart, u_purchase, u_leave = torch.rand(batch, 4, generator=self.generator).T
         active = self.active
         state = self._get_state()  # θ, β [2, T, B]
         interests, boredom = state
@@ -234,7 +235,7 @@ class SyntheticRecEnv(RecEnv):
         weights = (logits - logits.amax(0)).exp_()  # [1 + K, B]
         cumulative = weights.cumsum_(0)  # inverse-CDF draw from the MNL probabilities
         # the number of C_j (j < K) below u·C_K: 0 = no click (C_K < u·C_K is impossible for u < 1)
-        choice = (cumulative[:-1] < draws[0] * cumulative[-1]).sum(0)  # [B] in 0 … K
+        choice = (cumulative[:-1] < u_choice * cumulative[-1]).sum(0)  # [B] in 0 … K
         clicked = torch.logical_and(choice, active)  # [B]
         clicked_position = choice.mul(clicked).sub_(const["one_long"])  # choice − 1, −1 if none
         # (position − 1, b) of the [K·B] slots; position 1 for no click (its item is not used)
@@ -245,8 +246,8 @@ class SyntheticRecEnv(RecEnv):
         affinity_i, boredom_cost_i = dots.view(2, -1).index_select(1, chosen)  # θ·x_i, w_β β·x_i [B]
 
         cart_logit = self._cart_logit_base.index_select(0, item) + affinity_i * const["cart_affinity"]
-        carted = clicked & (draws[1] < torch.sigmoid(cart_logit))
-        purchased = carted & (draws[2] < self._purchase_prob.index_select(0, item))
+        carted = clicked & (u_cart < torch.sigmoid(cart_logit))
+        purchased = carted & (u_purchase < self._purchase_prob.index_select(0, item))
 
         c = clicked.float()  # [B]
         # (a new tensor: an observation or a caller holding the old state keeps its values)
@@ -263,7 +264,7 @@ class SyntheticRecEnv(RecEnv):
         satisfaction = self.satisfaction
         self.satisfaction = satisfaction + gain * (experience - satisfaction)
         p_leave = torch.sigmoid(const["leave_bias"] - const["leave_sensitivity"] * self.satisfaction)
-        left = active & (draws[3] < p_leave)
+        left = active & (u_leave < p_leave)
         self.active = active ^ left  # active and not left
 
         # A clicked item enters the history window on the right. Row b of the new window is the
