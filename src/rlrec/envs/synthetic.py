@@ -201,9 +201,9 @@ class SyntheticRecEnv(RecEnv):
         Computed position-major ([K, B] rather than [B, K]) and topic-major ([T, B] states): every
         elementwise op then runs over contiguous users, and the dot products θ·x, β·x are sums over
         each item's few nonzero topics (``_sparse_topics``) of [K, B] planes, instead of B tiny
-        matrix products. Scalars are 0-dim tensors (``_scalars``), and each formula is evaluated with
-        the same float32 operations in the same order as written in the module docstring's terms,
-        so trajectories do not depend on these layout choices.
+        matrix products. Scalars are 0-dim tensors (``_scalars``). The float32 operations and their
+        order are those of the plain per-user [B, T] formulas (θ + η c (x − θ), λ β + c x, …), so
+        these layout choices leave trajectories unchanged bit for bit.
         """
         if self._users is None:
             raise RuntimeError("call reset(users) before step(slate)")
