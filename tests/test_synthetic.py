@@ -95,6 +95,27 @@ def test_env_step_shapes_and_history_update(dataset):
         obs = next_obs
 
 
+def test_history_window_shifts_on_a_click_and_its_mask_fills_up(dataset):
+    """Next window: the old one shifted left with the clicked item appended, or unchanged without a
+    click; the mask likewise (12 logged items: a 20-slot window is padded, an 8-slot one full)."""
+    users, generator = dataset.train_users[:50], torch.Generator().manual_seed(0)
+    for window in (20, 8):
+        env = SyntheticRecEnv(dataset, history_window=window, leave_bias=-30.0, seed=0)
+        obs = env.reset(users)
+        assert bool(obs["history_mask"].all()) == (window == 8)
+        for _ in range(4):
+            slate = random_slates(50, 80, 5, generator)
+            next_obs, _, _, info = env.step(slate)
+            clicked = (info["clicked_position"] >= 0)[:, None]
+            item = slate.gather(1, info["clicked_position"].clamp(min=0)[:, None])
+            history = torch.where(clicked, torch.cat([obs["history"][:, 1:], item], 1), obs["history"])
+            mask = obs["history_mask"]
+            mask = torch.where(clicked, torch.cat([mask[:, 1:], torch.ones_like(mask[:, :1])], 1), mask)
+            assert 0 < clicked.sum() < 50
+            assert torch.equal(next_obs["history"], history) and torch.equal(next_obs["history_mask"], mask)
+            obs = next_obs
+
+
 def test_funnel_cart_after_click_purchase_after_cart_and_quality_sells(dataset):
     env = SyntheticRecEnv(dataset, horizon=20, leave_bias=-30.0, seed=1)
     totals = {"click": 0.0, "cart": 0.0, "purchase": 0.0}
@@ -281,6 +302,41 @@ def test_observations_keep_their_values_and_a_one_item_window_works(dataset):
         item = slate.gather(1, info["clicked_position"][:, None])  # everyone clicks
         assert torch.equal(next_obs["history"], item) and next_obs["history_mask"].all()
     assert all(torch.equal(obs[key], first[key]) for key in obs), "step() never writes into a handed-out obs"
+
+
+def test_state_changed_mid_episode_in_place_or_by_assignment_acts_the_same(dataset):
+    """A checkpoint restore assigns the per-episode attributes by name (contiguous tensors, where the
+    env keeps θ and β as views of one topic-major tensor); a test may change them in place. Both
+    take effect, the same way."""
+    users, generator = dataset.train_users[:40], torch.Generator().manual_seed(1)
+    slates = [random_slates(40, 80, 5, generator) for _ in range(8)]
+
+    def in_place(env):
+        env.interests.mul_(0.5).add_(env.world.item_topics[0])
+        env.boredom.zero_()
+        env.satisfaction.fill_(1.0)
+
+    def assigned(env):
+        for name in ("_users", "_history", "_mask", "active"):
+            setattr(env, name, getattr(env, name).clone())
+        env.interests = (env.interests * 0.5 + env.world.item_topics[0]).contiguous()
+        env.boredom = torch.zeros(40, env.world.item_topics.shape[1])
+        env.satisfaction = torch.ones(40)
+
+    def trajectory(change):
+        env, out = SyntheticRecEnv(dataset, horizon=8, seed=4), []
+        env.reset(users)
+        for t, slate in enumerate(slates):
+            if t == 3 and change is not None:
+                change(env)
+            obs, rewards, done, info = env.step(slate)
+            state = [env.interests.clone(), env.boredom.clone(), env.satisfaction.clone()]  # changed in place
+            out += [obs["history"], rewards["total"], done, info["clicked_position"], *state]
+        return out
+
+    first, second, unchanged = trajectory(in_place), trajectory(assigned), trajectory(None)
+    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(first, unchanged, strict=True))
 
 
 def test_allow_duplicate_items_accepts_repeats(dataset):

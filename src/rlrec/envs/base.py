@@ -160,10 +160,14 @@ class RecEnv:
                 f"{sorted(set(slate[bad].tolist()))[:10]}"
             )
         if not self.allow_duplicate_items and self.slate_size > 1:
-            # every pair of positions i < j compared over the batch, [K(K-1)/2, B]: cheaper than
-            # sorting B short rows
-            first, second = torch.triu_indices(self.slate_size, self.slate_size, offset=1)
-            repeated = columns.index_select(0, first) == columns.index_select(0, second)
+            # every pair of positions compared over the batch, cheaper than sorting B short rows: rows
+            # d … K − 1 against rows 0 … K − 1 − d for each offset d (contiguous rows of B users)
+            k, batch = columns.shape
+            repeated = torch.empty(k * (k - 1) // 2, batch, dtype=torch.bool)  # [K(K − 1)/2, B]
+            first = 0
+            for offset in range(1, k):
+                torch.eq(columns[offset:], columns[:-offset], out=repeated[first : first + k - offset])
+                first += k - offset
             if repeated.view(torch.uint8).amax():  # any(), several times faster on CPU
                 row = int(repeated.any(0).nonzero()[0, 0])
                 raise ValueError(

@@ -44,6 +44,7 @@ class WeightedReward:
         self.rating_threshold = rating_threshold
         self.rating_min = rating_min
         self.rating_max = rating_max
+        self._weights_key: tuple | None = None  # the weights _weight_values was built from
 
     def check_tasks(self, tasks: tuple[str, ...], env_name: str) -> None:
         """A misspelt behaviour, or weights none of which the environment produces, is a config error.
@@ -83,8 +84,18 @@ class WeightedReward:
             rewards["rating"] = self.rating_reward(rating.float())
         batch = next(iter(rewards.values())).shape
         total = torch.zeros(batch)
-        for task, weight in self.weights.items():
+        for task, weight in self._weight_tensors().items():
             if task in rewards:
                 total = total + weight * rewards[task]
         rewards["total"] = total
         return rewards
+
+    def _weight_tensors(self) -> dict[str, torch.Tensor]:
+        """``weights`` as 0-dim float32 tensors, rebuilt when ``weights`` changes: an op with a Python
+        number wraps it in a new tensor each call (more time than the op on a batch of rewards);
+        the products are the same, as the number is cast to float32 anyway."""
+        key = tuple(self.weights.items())
+        if self._weights_key != key:
+            self._weights_key = key
+            self._weight_values = {task: torch.tensor(weight, dtype=torch.float32) for task, weight in key}
+        return self._weight_values

@@ -46,6 +46,12 @@ from rlrec.envs.rewards import WeightedReward
 # within one slate (heuristics, not fitted; see SyntheticRecEnv.longterm_scores).
 LOOKAHEAD_WEIGHT = 2.0
 SLATE_SPREAD_PENALTY = 2.0
+# the parameters step()'s precomputed constants depend on (SyntheticRecEnv._episode_constants)
+_STEP_PARAMETERS = (
+    "affinity_weight", "quality_weight", "position_decay", "no_click_utility", "cart_bias", "cart_quality",
+    "cart_affinity", "purchase_bias", "purchase_quality", "drift_rate", "boredom_weight", "boredom_decay",
+    "satisfaction_decay", "no_click_penalty", "leave_bias", "leave_sensitivity",
+)  # fmt: skip
 
 
 class SyntheticRecEnv(RecEnv):
@@ -117,7 +123,12 @@ class SyntheticRecEnv(RecEnv):
         self.logged_history, self.logged_mask = _last_items(dataset, history_window)  # [U, H]
         self._positions = torch.arange(slate_size, dtype=torch.float32)  # k − 1 for slate position k
         self._topic_index, self._topic_weight = _sparse_topics(self.world.item_topics)  # [Z, n_items]
+        self._item_topics_tb = self.world.item_topics.T.contiguous()  # x [T, n_items]
+        self._user_interests_tb = self.world.user_interests.T.contiguous()  # θ at reset [T, U]
         self._users: torch.Tensor | None = None
+        self._state: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # see _set_state
+        self._constants_key: tuple | None = None  # see _episode_constants
+        self._full_mask: torch.Tensor | None = None  # see _note_full_mask
         self._t = 0
 
     # ----------------------------------------------------------------------------------- episode
@@ -126,105 +137,178 @@ class SyntheticRecEnv(RecEnv):
         self._users = users
         self._history = self.logged_history.index_select(0, users)  # [B, H] (a copy)
         self._mask = self.logged_mask.index_select(0, users)  # [B, H]
-        self.interests = self.world.user_interests.index_select(0, users)  # θ [B, T]
-        self.boredom = torch.zeros_like(self.interests)  # β [B, T]
+        self._note_full_mask()
+        # θ and β are [B, T] tensors stored topic-major (transposes of contiguous [T, B] ones): a
+        # per-user factor then scales contiguous rows of B users (see step)
+        topics = self.world.item_topics.shape[1]
+        state = torch.zeros(2, topics, batch)  # θ, β [2, T, B]
+        torch.index_select(self._user_interests_tb, 1, users, out=state[0])
+        self._set_state(state)  # θ, β [B, T]
         self.satisfaction = torch.zeros(batch)  # s [B]
         self.active = torch.ones(batch, dtype=torch.bool)  # [B]
         self._t = 0
-        # Per-episode constants of step(), so a step does no work that depends only on the item
-        # or the slate position (each is the same float32 operation step() would do per user).
+        self._episode_constants(batch)
+        return self._observation()
+
+    def _episode_constants(self, batch: int) -> None:
+        """The constants of step() for a batch of ``batch`` users, so a step does no work that depends
+        only on the item or the slate position (each is the same float32 operation step() would do
+        per user). Rebuilt only when the batch size or a parameter changed since the last reset."""
+        key = (
+            batch,
+            self.slate_size,
+            self.history_window,
+            *(getattr(self, name) for name in _STEP_PARAMETERS),
+        )
+        if key == self._constants_key:
+            return
+        self._constants_key = key
         world, k = self.world, self.slate_size
         self._weighted_quality = self.quality_weight * world.item_quality  # w_q q_i [n_items]
         self._cart_logit_base = self.cart_bias + self.cart_quality * world.item_quality  # [n_items]
+        self._purchase_prob = torch.sigmoid(self.purchase_bias + self.purchase_quality * world.item_quality)
         self._position_cost = (self.position_decay * self._positions)[:, None]  # d (k − 1) [K, 1]
         self._position_major = torch.arange(batch * k).view(batch, k).T.reshape(-1)  # [K·B] into [B·K]
-        self._state_offsets = torch.arange(batch) * world.item_topics.shape[1]  # b·T [B]
+        self._topic_rows = self._topic_index * batch  # t_j·B: row t_j of a [T, B] state, flat [Z, n_items]
         self._user_index = torch.arange(batch)  # b [B]
+        self._first_row = self._user_index - batch  # b − B [B]: slot (position − 1, b) of [K·B]
         self._row_starts = self._user_index * self.history_window  # [B] flat index of history row b
+        # The scalars of step() as 0-dim float32 tensors: an op with a Python number wraps it in a
+        # new tensor each call (several µs, more than the op on B floats); the values are the same
+        # float32 numbers the Python scalars would be cast to.
+        f32 = torch.float32
+        boredom_kept = 1 - torch.ones((), dtype=f32) * (1 - self.boredom_decay)  # 1 − a(1 − λ) at a = 1
+        self._scalars = {
+            name: torch.tensor(value, dtype=f32)
+            for name, value in [
+                ("affinity_weight", self.affinity_weight),
+                ("boredom_weight", self.boredom_weight),
+                ("cart_affinity", self.cart_affinity),
+                ("drift_rate", self.drift_rate),
+                ("no_click_experience", -self.no_click_penalty),
+                ("satisfaction_gain", 1 - self.satisfaction_decay),
+                ("leave_bias", self.leave_bias),
+                ("leave_sensitivity", self.leave_sensitivity),
+                ("zero", 0.0),
+                ("one", 1.0),
+            ]
+        } | {"boredom_kept": boredom_kept, "one_long": torch.ones((), dtype=torch.long)}
         # scratch tensors step() writes into (never handed out)
         self._logits = torch.full((1 + k, batch), self.no_click_utility)  # [1 + K, B], row 0: u_b0
         self._dots = torch.empty(2, k, batch)  # θ·x, β·x [2, K, B]
-        return self._observation()
 
     def step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
         """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info.
 
-        Computed position-major ([K, B] rather than [B, K]): every elementwise op then runs over
-        contiguous users, and the dot products θ·x, β·x are sums over each item's few nonzero topics
-        (``_sparse_topics``) of [K, B] planes, instead of B tiny matrix products.
+        Computed position-major ([K, B] rather than [B, K]) and topic-major ([T, B] states): every
+        elementwise op then runs over contiguous users, and the dot products θ·x, β·x are sums over
+        each item's few nonzero topics (``_sparse_topics``) of [K, B] planes, instead of B tiny
+        matrix products. Scalars are 0-dim tensors (``_scalars``). The float32 operations and their
+        order are those of the plain per-user [B, T] formulas (θ + η c (x − θ), λ β + c x, …), so
+        these layout choices leave trajectories unchanged bit for bit.
         """
         if self._users is None:
             raise RuntimeError("call reset(users) before step(slate)")
-        batch, world, k = len(self._users), self.world, self.slate_size
+        batch, world, k, const = len(self._users), self.world, self.slate_size, self._scalars
         self.check_slate_shape(slate, batch)
         items = slate.reshape(-1).index_select(0, self._position_major).long()  # [K·B]: slot k·B + b
         self.check_slate_items(slate, items.view(k, batch))
-        draws = torch.rand(batch, 4, generator=self.generator).T  # [4, B]: choice, cart, purchase, leave
+        # the step's uniform draws, [B] each (one [B, 4] tensor: synthetic_reference replays its rows)
+        u_choice, u_cart, u_purchase, u_leave = torch.rand(batch, 4, generator=self.generator).T
         active = self.active
+        state = self._get_state()  # θ, β [2, T, B]
+        interests, boredom = state
 
-        # θ·x and β·x over each item's nonzero topics t_j (weights x_j, Z per item): Σ_j x_j θ_{b,t_j}
+        # θ·x and β·x over each item's nonzero topics t_j (weights x_j, Z per item): Σ_j x_j θ_{t_j,b}
         slots = items.expand(len(self._topic_index), -1)  # [Z, K·B]
-        topic = self._topic_index.gather(1, slots).view(-1, k, batch)  # t_j [Z, K, B]
+        topic = self._topic_rows.gather(1, slots).view(-1, k, batch)  # t_j·B [Z, K, B]
         weight = self._topic_weight.gather(1, slots).view(topic.shape)  # x_j [Z, K, B]
-        flat = topic.add_(self._state_offsets).view(-1)  # b·T + t_j: θ_{b,t_j} in the flat [B·T] state
-        dots = self._dots  # θ·x, β·x [2, K, B]
-        for row, state in enumerate((self.interests, self.boredom)):  # [B, T]
-            terms = state.reshape(-1).index_select(0, flat).view(weight.shape).mul_(weight)  # [Z, K, B]
-            torch.sum(terms, 0, out=dots[row])
-        affinity, boredom_cost = dots[0], dots[1].mul_(self.boredom_weight)  # θ·x, w_β β·x [K, B]
+        flat = topic.add_(self._user_index).view(-1)  # t_j·B + b: θ_{t_j,b} in a flat [T, B] state
+        terms = torch.empty(2, *weight.shape)  # x_j θ_{t_j,b}, x_j β_{t_j,b} [2, Z, K, B]
+        for row in range(2):
+            torch.index_select(state[row].view(-1), 0, flat, out=terms[row].view(-1))
+        dots = torch.sum(terms.mul_(weight), 1, out=self._dots)  # θ·x, β·x [2, K, B]
+        affinity, boredom_cost = dots[0], dots[1].mul_(const["boredom_weight"])  # θ·x, w_β β·x [K, B]
         logits = self._logits  # [1 + K, B], row 0 = no_click_utility
-        utility = torch.mul(affinity, self.affinity_weight, out=logits[1:])  # u [K, B]
+        utility = torch.mul(affinity, const["affinity_weight"], out=logits[1:])  # u [K, B]
         utility += self._weighted_quality.index_select(0, items).view(k, batch)
         utility -= boredom_cost
         utility -= self._position_cost
         weights = (logits - logits.amax(0)).exp_()  # [1 + K, B]
         cumulative = weights.cumsum_(0)  # inverse-CDF draw from the MNL probabilities
-        choice = (cumulative < draws[0] * cumulative[-1]).sum(0).clamp_(max=k)  # [B] 0 = no click
-        clicked = (choice > 0) & active
-        position = (choice - 1).clamp_(min=0)  # [B]
-        clicked_position = torch.where(clicked, position, -1)
-        chosen = torch.add(self._user_index, position, alpha=batch)  # (position, user) in [K·B]
+        # the number of C_j (j < K) below u·C_K: 0 = no click (C_K < u·C_K is impossible for u < 1)
+        choice = (cumulative[:-1] < u_choice * cumulative[-1]).sum(0)  # [B] in 0 … K
+        clicked = torch.logical_and(choice, active)  # [B]
+        clicked_position = choice.mul(clicked).sub_(const["one_long"])  # choice − 1, −1 if none
+        # (position − 1, b) of the [K·B] slots; position 1 for no click (its item is not used)
+        chosen = torch.add(self._first_row, choice.clamp(min=1), alpha=batch)  # [B]
         item = items.index_select(0, chosen)  # [B]
-        x = world.item_topics.index_select(0, item)  # x_i [B, T]
+        x = self._item_topics_tb.index_select(1, item)  # x_i [T, B]
         q = world.item_quality.index_select(0, item)  # q_i [B]
         affinity_i, boredom_cost_i = dots.view(2, -1).index_select(1, chosen)  # θ·x_i, w_β β·x_i [B]
 
-        p_cart = torch.sigmoid(self._cart_logit_base.index_select(0, item) + self.cart_affinity * affinity_i)
-        carted = clicked & (draws[1] < p_cart)
-        purchased = carted & (draws[2] < torch.sigmoid(self.purchase_bias + self.purchase_quality * q))
+        cart_logit = self._cart_logit_base.index_select(0, item) + affinity_i * const["cart_affinity"]
+        carted = clicked & (u_cart < torch.sigmoid(cart_logit))
+        purchased = carted & (u_purchase < self._purchase_prob.index_select(0, item))
 
         c = clicked.float()  # [B]
-        a = active.float()
-        # (in-place ops only on this step's temporaries: the new state tensors replace the old ones)
-        drift = torch.sub(x, self.interests).mul_((self.drift_rate * c)[:, None])
-        self.interests = drift.add_(self.interests)  # θ + η c (x − θ)
-        # boredom decays only while the user is in the session (a user who left is frozen)
-        decayed = self.boredom * (1 - a * (1 - self.boredom_decay))[:, None]
-        self.boredom = decayed.add_(x.mul_(c[:, None]))  # λ β + c x (λ = 1 once left)
-        experience = c * (q - boredom_cost_i) - (1 - c) * self.no_click_penalty
-        rho = self.satisfaction_decay
-        self.satisfaction = self.satisfaction + a * (1 - rho) * (experience - self.satisfaction)
-        p_leave = torch.sigmoid(self.leave_bias - self.leave_sensitivity * self.satisfaction)
-        left = active & (draws[3] < p_leave)
-        self.active = active & ~left
+        # (a new tensor: an observation or a caller holding the old state keeps its values)
+        new_state = torch.empty_like(state)  # θ, β [2, T, B]
+        drift = torch.sub(x, interests, out=new_state[0]).mul_(c * const["drift_rate"])  # η c (x − θ)
+        drift.add_(interests)  # θ + η c (x − θ)
+        # boredom decays only while the user is in the session (a user who left is frozen): λ or 1
+        kept = torch.where(active, const["boredom_kept"], const["one"])  # [B]
+        torch.mul(boredom, kept, out=new_state[1]).add_(x.mul_(c))  # λ β + c x
+        self._set_state(new_state)
+        # v = c (q − w_β β·x) − (1 − c) n, and s + a (1 − ρ) (v − s), with c, a ∈ {0, 1}
+        experience = torch.where(clicked, q - boredom_cost_i, const["no_click_experience"])
+        gain = torch.where(active, const["satisfaction_gain"], const["zero"])  # a (1 − ρ)
+        satisfaction = self.satisfaction
+        self.satisfaction = satisfaction + gain * (experience - satisfaction)
+        p_leave = torch.sigmoid(const["leave_bias"] - const["leave_sensitivity"] * self.satisfaction)
+        left = active & (u_leave < p_leave)
+        self.active = active ^ left  # active and not left
 
         # A clicked item enters the history window on the right. Row b of the new window is the
         # H − 1 items from slot c_b of the old one (a row copy out of the overlapping windows of the
         # flat history), then the clicked item or the old last one. New tensors each step: an
-        # observation handed out earlier keeps its values.
+        # observation handed out earlier keeps its values. A mask without padding stays so (the
+        # usual case: logged histories at least H long), and is then handed out again unchanged.
         window = self.history_window
         start = self._row_starts + clicked  # [B] flat index of row b's first kept slot
-        history, mask = torch.empty_like(self._history), torch.empty_like(self._mask)  # [B, H]
+        history = torch.empty_like(self._history)  # [B, H]
         torch.index_select(self._history.view(-1).unfold(0, window - 1, 1), 0, start, out=history[:, :-1])
         torch.where(clicked, item, self._history[:, -1], out=history[:, -1])
-        torch.index_select(self._mask.view(-1).unfold(0, window - 1, 1), 0, start, out=mask[:, :-1])
-        torch.logical_or(clicked, self._mask[:, -1], out=mask[:, -1])
-        self._history, self._mask = history, mask
+        if self._mask is not self._full_mask:
+            mask = torch.empty_like(self._mask)  # [B, H]
+            torch.index_select(self._mask.view(-1).unfold(0, window - 1, 1), 0, start, out=mask[:, :-1])
+            torch.logical_or(clicked, self._mask[:, -1], out=mask[:, -1])
+            self._mask = mask
+            self._note_full_mask()
+        self._history = history
         self._t += 1
         done = torch.ones_like(self.active) if self._t >= self.horizon else ~self.active
-        rewards = self.reward({"click": clicked, "cart": carted, "purchase": purchased})
+        rewards = self.reward({"click": c, "cart": carted, "purchase": purchased})
         info = {"clicked_position": clicked_position, "active": active, "left": left}
         return self._observation(), rewards, done, info
+
+    def _set_state(self, state: torch.Tensor) -> None:
+        """θ, β [2, T, B] -> ``interests``, ``boredom`` [B, T] (views, topic-major)."""
+        self.interests, self.boredom = state[0].T, state[1].T
+        self._state = (state, self.interests, self.boredom)
+
+    def _get_state(self) -> torch.Tensor:
+        """θ, β [2, T, B]: the tensor ``interests`` and ``boredom`` view, or (after one was assigned,
+        e.g. restored from a checkpoint) their stack."""
+        if self._state is not None:
+            state, interests, boredom = self._state
+            if self.interests is interests and self.boredom is boredom:
+                return state
+        return torch.stack((self.interests.T, self.boredom.T))
+
+    def _note_full_mask(self) -> None:
+        """Remember ``_mask`` as ``_full_mask`` if no slot is padding (step() then keeps it)."""
+        self._full_mask = self._mask if self._mask.numel() and self._mask.view(torch.uint8).amin() else None
 
     def _observation(self) -> Observation:
         """The env's own history tensors, not copies: step() replaces them rather than writing into
@@ -235,8 +319,8 @@ class SyntheticRecEnv(RecEnv):
     def utility(self, items: torch.Tensor) -> torch.Tensor:
         """Click utility u_bk of items [B, K] (in slate order) for the current users -> [B, K]."""
         topics = self.world.item_topics[items]  # [B, K, T]
-        affinity = torch.einsum("bt,bkt->bk", self.interests, topics)
-        bored = torch.einsum("bt,bkt->bk", self.boredom, topics)
+        affinity = torch.einsum("bt,bkt->bk", self.interests.contiguous(), topics)
+        bored = torch.einsum("bt,bkt->bk", self.boredom.contiguous(), topics)
         position = torch.arange(items.shape[1], dtype=torch.float32)
         return (
             self.affinity_weight * affinity
@@ -247,8 +331,8 @@ class SyntheticRecEnv(RecEnv):
 
     def catalog_utility(self) -> torch.Tensor:
         """Click utility of every item at the first slate position for the current users [B, n_items]."""
-        affinity = self.interests @ self.world.item_topics.T  # [B, n_items]
-        bored = self.boredom @ self.world.item_topics.T
+        affinity = self.interests.contiguous() @ self.world.item_topics.T  # [B, n_items]
+        bored = self.boredom.contiguous() @ self.world.item_topics.T
         return (
             self.affinity_weight * affinity
             + self.quality_weight * self.world.item_quality
@@ -260,8 +344,8 @@ class SyntheticRecEnv(RecEnv):
         satisfaction the item would add (its experience value q_i − w_β β·x_i), weighted by
         LOOKAHEAD_WEIGHT because satisfaction persists and keeps the user in the session."""
         world = self.world
-        affinity = self.interests @ world.item_topics.T  # [B, n_items]
-        bored = self.boredom @ world.item_topics.T
+        affinity = self.interests.contiguous() @ world.item_topics.T  # [B, n_items]
+        bored = self.boredom.contiguous() @ world.item_topics.T
         p_cart = torch.sigmoid(
             self.cart_bias + self.cart_quality * world.item_quality + self.cart_affinity * affinity
         )
