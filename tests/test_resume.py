@@ -51,18 +51,21 @@ def _interrupt_at(monkeypatch, step: int) -> None:
     monkeypatch.setattr(Preemption, "on_train_batch_end", on_train_batch_end)
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize(
+    ("case", "stop_at"),
+    [(case, STOP_AT) for case in CASES] + [("dqn", 20)],  # 20: right after an evaluation
+)
 def test_an_interrupted_and_resumed_run_ends_with_the_metrics_of_an_uninterrupted_one(
-    case, tmp_path, monkeypatch
+    case, stop_at, tmp_path, monkeypatch
 ):
     overrides = [*CASES[case], *COMMON, "seed=3"]
     whole = train(compose_config(*overrides, output_dir=tmp_path / "whole"))
     assert whole["status"] == "completed"
 
     with monkeypatch.context() as patch:
-        _interrupt_at(patch, STOP_AT)
+        _interrupt_at(patch, stop_at)
         stopped = train(compose_config(*overrides, output_dir=tmp_path / "stopped"))
-    assert stopped["status"] == "interrupted" and stopped["metrics"]["train/steps"] == STOP_AT
+    assert stopped["status"] == "interrupted" and stopped["metrics"]["train/steps"] == stop_at
     ckpt = tmp_path / "stopped" / "checkpoints" / "last.ckpt"
     assert "experience" in torch.load(ckpt, weights_only=True)  # the loop state went into the checkpoint
 
