@@ -158,3 +158,27 @@ def test_the_cluster_preset_asks_slurm_for_one_task_per_device_on_every_node(tmp
 def test_trainer_gpu_without_a_gpu_says_so(tmp_path):
     result = run_rlrec("train", *TINY, "trainer=gpu", cwd=tmp_path)
     assert result.returncode != 0 and "trainer.accelerator=gpu: no CUDA GPU is visible" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_rank_that_dies_fails_the_run_naming_its_log(tmp_path):
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [*RLREC, "train", *TINY, *DDP, "trainer.max_steps=100000", "trainer.eval_every=20", f"hydra.run.dir={run}"],
+        cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 180
+    while not list((run / "checkpoints").glob("best-*.ckpt")):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1][-3000:]
+        time.sleep(0.5)
+    # rank 1: the rank worker that this run's rank 0 started
+    rank_1 = subprocess.run(
+        ["pgrep", "-P", str(process.pid), "-f", "rank_worker"], capture_output=True, text=True
+    )
+    assert len(rank_1.stdout.split()) == 1, rank_1
+    os.kill(int(rank_1.stdout), signal.SIGKILL)
+    process.communicate(timeout=120)  # not the 30 minutes of the process group's timeout
+    assert process.returncode != 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "failed" and "DDP rank 1 ended with -9" in summary["error"]
+    assert str(run / "rank_1.log") in summary["error"]

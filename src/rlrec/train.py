@@ -108,9 +108,14 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         if writes:
             log.info(", ".join(f"{k} {v:.3f}" for k, v in sorted(shown.items())) + f"; run folder: {run_dir}")
         return summary
+    except BaseException as error:  # recorded in summary.json, then raised as it was
+        summary.setdefault("error", f"{type(error).__name__}: {error}")
+        raise
     finally:
         if summary["status"] == "failed":
             ranks.stop()
+            if ranks.failure is not None:  # the cause, rather than what it did to rank 0
+                summary["error"] = ranks.failure
         else:
             ranks.wait()
         _leave_process_group()

@@ -76,10 +76,14 @@ class LocalRanks:
     logs: list[Path] = field(default_factory=list)
     config_file: Path | None = None
     saved_environment: dict[str, str | None] = field(default_factory=dict)  # rank 0's variables before
+    watching: bool = False  # the watcher thread runs while rank 0 trains
+    failure: str | None = None  # what the watcher saw: a rank that ended while rank 0 trained
+    ended: bool = False
 
     def _end(self) -> None:
         """Remove the config file and give this process its environment back: the next job of a
         sweep run in this process must not believe it is a rank of this run."""
+        self.ended = True
         if self.config_file is not None:
             self.config_file.unlink(missing_ok=True)
         for name, value in self.saved_environment.items():
@@ -89,8 +93,34 @@ class LocalRanks:
                 os.environ[name] = value
         self.saved_environment.clear()
 
+    def watch(self) -> None:
+        """If a rank dies while rank 0 trains, rank 0 would wait for it in a collective until the
+        process group's timeout (30 minutes): a watcher thread interrupts rank 0 instead, naming the
+        rank's log, and ends the process if it is still stuck a minute later."""
+        import _thread
+        import threading
+        import time
+
+        def watch() -> None:
+            while self.watching:
+                for rank, (process, log_path) in enumerate(zip(self.processes, self.logs, strict=True), 1):
+                    code = process.poll()
+                    if code not in (None, 0) and self.watching:
+                        self.failure = f"DDP rank {rank} ended with {code} (its log: {log_path})"
+                        log.error(f"{self.failure}; stopping rank 0")
+                        _thread.interrupt_main()
+                        time.sleep(60)
+                        if not self.ended:  # stuck in a collective that waits for the dead rank
+                            os._exit(1)
+                        return
+                time.sleep(1.0)
+
+        self.watching = True
+        threading.Thread(target=watch, name="rlrec-ddp-ranks", daemon=True).start()
+
     def wait(self, timeout: float = 600) -> None:
         """Wait for every rank; a rank that failed is an error naming its log."""
+        self.watching = False
         failed = []
         for rank, (process, log_path) in enumerate(zip(self.processes, self.logs, strict=True), start=1):
             try:
@@ -105,8 +135,13 @@ class LocalRanks:
             raise RuntimeError("; ".join(failed))
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
+        """Rank 0 failed: note a rank that had already ended badly (often the cause), end the rest."""
+        self.watching = False
+        for rank, (process, log_path) in enumerate(zip(self.processes, self.logs, strict=True), start=1):
+            code = process.poll()
+            if code not in (None, 0) and self.failure is None:
+                self.failure = f"DDP rank {rank} ended with {code} (its log: {log_path})"
+            if code is None:
                 process.kill()
         self._end()
 
@@ -148,6 +183,7 @@ def start_local_ranks(cfg: DictConfig, run_dir: Path) -> LocalRanks:
             command = [sys.executable, "-m", "rlrec.runtime.rank_worker", str(ranks.config_file)]
             ranks.processes.append(subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT))
         ranks.logs.append(log_path)
+    ranks.watch()
     mine = {**variables, "LOCAL_RANK": "0"}  # Lightning in this process: rank 0 of n
     ranks.saved_environment = {name: os.environ.get(name) for name in mine}
     os.environ.update(mine)
