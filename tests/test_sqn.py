@@ -76,6 +76,17 @@ def test_logged_transitions_equal_the_hand_computed_rows():
     assert log.discounted_returns("total", 0.5).tolist() == pytest.approx([0.75, 1.1, 0.2, 0.1, 0.2])
 
 
+def test_rated_items_earn_the_click_reward_as_in_replay():
+    """A MovieLens-style log (every event ``rate``) rewards each transition like env=replay does:
+    rate counts as click, so reward_total is the click weight, not 0."""
+    dataset = hand_made_dataset()
+    dataset.interactions = dataset.interactions.with_columns(pl.lit("rate").cast(EVENT_DTYPE).alias("event"))
+    log = LoggedTransitions(dataset, WeightedReward(), ("click",), history_length=2)
+    batch = log.rows(torch.arange(len(log)))
+    assert batch["reward_click"].tolist() == [1, 1, 1, 1, 1]
+    assert batch["reward_total"].tolist() == pytest.approx([0.2] * 5)
+
+
 def test_discounted_returns_match_a_python_loop():
     torch.manual_seed(0)
     rewards = torch.rand(50)
