@@ -160,3 +160,13 @@ def test_supervised_sasrec_trains_from_the_log(tmp_path):
 def test_sqn_names_a_missing_reward_key(tmp_path):
     with pytest.raises(ValueError, match="algorithm.task='rating' is not a logged reward"):
         train(compose_config("algorithm=sqn", "algorithm.task=rating", *SHORT, output_dir=tmp_path))
+
+
+def test_sqn_on_the_synthetic_log_reads_the_valid_users(tmp_path):
+    """env=replay on dataset=synthetic: the held-out valid users' logs are a split to tune on."""
+    config = compose_config(
+        "algorithm=sqn", "env=replay", "env.eval_split=valid", *SHORT, output_dir=tmp_path
+    )
+    summary = train(config)
+    assert summary["status"] == "completed"
+    assert 0.0 <= summary["metrics"]["eval/hr@10"] <= 1.0
