@@ -134,11 +134,16 @@ def test_sqn_loss_is_cross_entropy_plus_the_double_q_error():
     state, items = agent.encode(batch["history"], batch["history_mask"])
     next_state, _ = agent.encode(batch["next_history"], batch["next_history_mask"])
     ce = torch.nn.functional.cross_entropy(agent.supervised_logits(state, items), batch["action"])
-    q = agent.q_values(main, state, items)[torch.arange(5), batch["action"]]
-    best = agent.q_values(main, next_state, items).argmax(1)
-    next_q = agent.q_values(1 - main, next_state, items)[torch.arange(5), best]
+    q = agent.q_values(main, state)[torch.arange(5), batch["action"]]
+    best = agent.q_values(main, next_state).argmax(1)
+    next_q = agent.q_values(1 - main, next_state)[torch.arange(5), best]
     target = batch["reward_total"] + 0.5 * (1 - batch["done"]) * next_q
     assert loss.item() == pytest.approx((ce + 2.0 * ((q - target) ** 2).mean()).item(), rel=1e-5)
+    # the Q error trains the shared state encoder, not the item vectors the supervised head scores with
+    q_error = ((q - target.detach()) ** 2).mean()
+    encoder_grads = torch.autograd.grad(q_error, list(agent.q.state_tower.parameters()), retain_graph=True)
+    assert any(grad.abs().sum() > 0 for grad in encoder_grads)
+    assert agent.q_values(0, state).shape == (5, 6) and agent.q_heads[0].weight.shape == (6, 8)
 
 
 def test_sqn_trains_from_the_log(tmp_path):
