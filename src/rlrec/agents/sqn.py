@@ -7,13 +7,6 @@ feeds two heads:
     supervised head  logits(s, a) = f(s) · g(a) + b(a)                 L_CE = − log softmax(logits)[a_t]
     Q heads j = 1,2  Q_j(s, a)    = w_j(a) · f(s) + c_j(a)
 
-Each Q head is its own fully connected layer over the catalogue (w_j [n_items, d], c_j [n_items]), as
-the paper's Q head is: the Q loss shapes the shared encoder f but not the item vectors g that the
-supervised head scores with, and the two heads' item weights are independent, so the double-Q target
-below does not pick and evaluate the next action with the same item vectors. (With Q_j built on the
-shared g, the max over the catalogue in the target overestimated: on MovieLens mean Q of the logged
-actions reached 40 where r / (1 − γ) = 0.4, and validation HR@10 fell to half the supervised one.)
-
 trained on logged transitions (agents/logged.py) with the logged behaviour's reward
 (``env.reward``: click 0.2, purchase 1.0 by default). Double Q-learning as in the paper: each step one
 Q head is drawn at random (p = 1/2) as the main head, the other evaluates the main head's choice:
@@ -22,6 +15,15 @@ Q head is drawn at random (p = 1/2) as the main head, the other evaluates the ma
     L_Q = (Q_main(s_t, a_t) − y)²,     L = L_CE + q_weight · L_Q
 
 Recommendations use the supervised head, as the paper does for SQN; the Q heads shape the encoder.
+The paper keeps two whole networks (encoder included) and updates the drawn one; here the two Q heads
+share one encoder, which the CE and the Q losses train at every step.
+
+Each Q head is its own fully connected layer over the catalogue (w_j [n_items, d], c_j [n_items]), as
+the paper's Q head is: the Q loss shapes the shared encoder f but not the item vectors g that the
+supervised head scores with, and the two heads' item weights are independent, so the double-Q target
+does not pick and evaluate the next action with the same item vectors. (With Q_j built on the
+shared g, the max over the catalogue in the target overestimated: on MovieLens mean Q of the logged
+actions reached 40 where r / (1 − γ) = 0.4, and validation HR@10 fell to half the supervised one.)
 """
 
 from __future__ import annotations
