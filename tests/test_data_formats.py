@@ -163,7 +163,7 @@ def test_custom_parquet_without_timestamp_uses_the_file_order(tmp_path):
 def test_synthetic_goes_through_the_same_interface(tmp_path):
     dataset = instantiate(compose_config("dataset.n_users=50", "dataset.n_items=30", tiny=False).dataset)
     assert dict(dataset.interactions.schema) == {**INTERACTIONS_SCHEMA, "split": SPLIT_DTYPE}
-    assert dataset.stats["users"] == 50 and set(dataset.stats["splits"]) == {"train", "test"}
+    assert dataset.stats["users"] == 50 and set(dataset.stats["splits"]) == {"train", "valid", "test"}
 
 
 @pytest.mark.parametrize("name", ["movielens", "retailrocket", "taobao", "rees46", "amazon_reviews", "csv"])

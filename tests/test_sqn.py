@@ -76,6 +76,17 @@ def test_logged_transitions_equal_the_hand_computed_rows():
     assert log.discounted_returns("total", 0.5).tolist() == pytest.approx([0.75, 1.1, 0.2, 0.1, 0.2])
 
 
+def test_rated_items_earn_the_click_reward_as_in_replay():
+    """A MovieLens-style log (every event ``rate``) rewards each transition like env=replay does:
+    rate counts as click, so reward_total is the click weight, not 0."""
+    dataset = hand_made_dataset()
+    dataset.interactions = dataset.interactions.with_columns(pl.lit("rate").cast(EVENT_DTYPE).alias("event"))
+    log = LoggedTransitions(dataset, WeightedReward(), ("click",), history_length=2)
+    batch = log.rows(torch.arange(len(log)))
+    assert batch["reward_click"].tolist() == [1, 1, 1, 1, 1]
+    assert batch["reward_total"].tolist() == pytest.approx([0.2] * 5)
+
+
 def test_discounted_returns_match_a_python_loop():
     torch.manual_seed(0)
     rewards = torch.rand(50)
@@ -123,11 +134,16 @@ def test_sqn_loss_is_cross_entropy_plus_the_double_q_error():
     state, items = agent.encode(batch["history"], batch["history_mask"])
     next_state, _ = agent.encode(batch["next_history"], batch["next_history_mask"])
     ce = torch.nn.functional.cross_entropy(agent.supervised_logits(state, items), batch["action"])
-    q = agent.q_values(main, state, items)[torch.arange(5), batch["action"]]
-    best = agent.q_values(main, next_state, items).argmax(1)
-    next_q = agent.q_values(1 - main, next_state, items)[torch.arange(5), best]
+    q = agent.q_values(main, state)[torch.arange(5), batch["action"]]
+    best = agent.q_values(main, next_state).argmax(1)
+    next_q = agent.q_values(1 - main, next_state)[torch.arange(5), best]
     target = batch["reward_total"] + 0.5 * (1 - batch["done"]) * next_q
     assert loss.item() == pytest.approx((ce + 2.0 * ((q - target) ** 2).mean()).item(), rel=1e-5)
+    # the Q error trains the shared state encoder, not the item vectors the supervised head scores with
+    q_error = ((q - target.detach()) ** 2).mean()
+    encoder_grads = torch.autograd.grad(q_error, list(agent.q.state_tower.parameters()), retain_graph=True)
+    assert any(grad.abs().sum() > 0 for grad in encoder_grads)
+    assert agent.q_values(0, state).shape == (5, 6) and agent.q_heads[0].weight.shape == (6, 8)
 
 
 def test_sqn_trains_from_the_log(tmp_path):
@@ -149,3 +165,13 @@ def test_supervised_sasrec_trains_from_the_log(tmp_path):
 def test_sqn_names_a_missing_reward_key(tmp_path):
     with pytest.raises(ValueError, match="algorithm.task='rating' is not a logged reward"):
         train(compose_config("algorithm=sqn", "algorithm.task=rating", *SHORT, output_dir=tmp_path))
+
+
+def test_sqn_on_the_synthetic_log_reads_the_valid_users(tmp_path):
+    """env=replay on dataset=synthetic: the held-out valid users' logs are a split to tune on."""
+    config = compose_config(
+        "algorithm=sqn", "env=replay", "env.eval_split=valid", *SHORT, output_dir=tmp_path
+    )
+    summary = train(config)
+    assert summary["status"] == "completed"
+    assert 0.0 <= summary["metrics"]["eval/hr@10"] <= 1.0

@@ -25,8 +25,12 @@ def test_dataset_follows_the_schema_with_dense_ids(dataset):
     assert dataset.interactions.height == 300 * 12
     users = torch.cat([dataset.train_users, dataset.eval_users]).sort().values
     assert torch.equal(users, torch.arange(300)), "train and eval users partition all users"
-    test_users = dataset.split("test")["user_id"].unique().sort().to_list()
-    assert test_users == dataset.eval_users.tolist(), "held-out users' histories are the test split"
+    valid_users = set(dataset.split("valid")["user_id"].to_list())
+    test_users = set(dataset.split("test")["user_id"].to_list())
+    assert len(valid_users) == len(dataset.eval_users) // 2 and not valid_users & test_users
+    assert sorted(valid_users | test_users) == dataset.eval_users.tolist(), (
+        "held-out users' histories are the valid (half) and test splits"
+    )
     assert dataset.stats["interactions"] == 300 * 12 and dataset.stats["users"] == 300
 
 
@@ -58,7 +62,27 @@ def test_logged_history_follows_user_interests(dataset):
     assert interest_in_clicked > 2 * interest_in_shuffled
 
 
-@pytest.mark.parametrize("bad", [{"n_topics": 1}, {"n_topics": 99}, {"n_items": 3}, {"eval_fraction": 0.0}])
+def test_logged_history_is_sequential(dataset):
+    """The log rolls the simulator's dynamics: boredom makes a user leave the topic just consumed, so
+    consecutive clicks share their main topic far less often than the same clicks in shuffled order."""
+    clicks = dataset.interactions.sort(["user_id", "timestamp"])
+    items = torch.tensor(clicks["item_id"].to_list()).view(300, 12)
+    times = torch.tensor(clicks["timestamp"].to_list()).view(300, 12)
+    assert (times.diff(dim=1) > 0).all(), "one click per step, in time order"
+    topic = dataset.world.item_topics.argmax(1)
+
+    def same_topic_in_a_row(rows):
+        return (topic[rows][:, 1:] == topic[rows][:, :-1]).float().mean()
+
+    generator = torch.Generator().manual_seed(0)
+    shuffled = items.gather(1, torch.rand(items.shape, generator=generator).argsort(1))
+    assert same_topic_in_a_row(items) < 0.8 * same_topic_in_a_row(shuffled)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"n_topics": 1}, {"n_topics": 99}, {"n_items": 3}, {"eval_fraction": 0.0}, {"logging_temperature": 0.0}],
+)
 def test_bad_dataset_settings_fail_clearly(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         generate_synthetic(**{"n_users": 50, "n_items": 40, "n_topics": 8, **bad})

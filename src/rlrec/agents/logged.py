@@ -5,6 +5,9 @@ Each train-split interaction of a user, in time order, is one transition
     s_t = the H items before it,  a_t = its item,  r_t = env.reward(its event),
     s_{t+1} = the H items up to and including it,  done_t = it is the user's last train interaction
 
+Events count as behaviours exactly as in ``env=replay`` (rlrec.envs.logged.EVENT_BEHAVIOUR: view, click,
+rate → click; cart → cart; purchase → purchase), so a MovieLens rating earns the click reward here too.
+
 so a user with n train interactions gives n transitions. Only the flat time-ordered arrays are kept;
 history windows are gathered for the sampled rows, so memory grows with the log, not with H × log.
 """
@@ -14,7 +17,9 @@ from __future__ import annotations
 import polars as pl
 import torch
 
-EVENT_TASKS = ("click", "cart", "purchase")  # env tasks that are logged events (data/schema.EVENTS)
+from rlrec.envs.logged import EVENT_BEHAVIOUR
+
+EVENT_TASKS = ("click", "cart", "purchase")  # env tasks that logged events count as (EVENT_BEHAVIOUR)
 
 
 class LoggedTransitions:
@@ -40,8 +45,9 @@ class LoggedTransitions:
         self.position = row - torch.where(first, row, 0).cummax(0).values  # [N] index within the user
 
         events = frame["event"].cast(pl.String)
+        behaviour = events.replace_strict(EVENT_BEHAVIOUR, return_dtype=pl.String)  # rate -> click, ...
         outcomes = {
-            task: torch.from_numpy((events == task).to_numpy().astype("float32"))
+            task: torch.from_numpy((behaviour == task).to_numpy().astype("float32"))
             for task in tasks
             if task in EVENT_TASKS
         }

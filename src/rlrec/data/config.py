@@ -23,7 +23,8 @@ class SyntheticDatasetConfig:
     n_topics: int = 12  # at most the size of the built-in topic vocabulary
     interest_concentration: float = 0.3  # Dirichlet alpha of user interests: small = focused users
     history_length: int = 20  # logged clicks per user before the simulation starts
-    eval_fraction: float = 0.1  # users held out for evaluation
+    eval_fraction: float = 0.1  # users held out for evaluation (half valid, half test)
+    logging_temperature: float = 0.5  # softmax temperature of the recommender that made the logged histories
     seed: Optional[int] = "${seed}"  # type: ignore[assignment]  # the world changes with the run's seed
 
 
