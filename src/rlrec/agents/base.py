@@ -133,10 +133,7 @@ class RecAgent(pl.LightningModule):
         env.load_state_dict(state["env"])
         if state["replay"] is not None:
             self.replay.load_state_dict(state["replay"])
-        self.collection = {
-            key: [dict(row) for row in value] if isinstance(value, list) else value
-            for key, value in state["collection"].items()
-        }
+        self.collection = state["collection"]  # freshly loaded: the loop may change it in place
         self.collect_reward = state["collect_reward"]
         torch.set_rng_state(state["torch_rng"])
         if state["cuda_rng"] and torch.cuda.is_available():

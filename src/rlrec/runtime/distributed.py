@@ -80,6 +80,10 @@ class LocalRanks:
     failure: str | None = None  # what the watcher saw: a rank that ended while rank 0 trained
     ended: bool = False
 
+    def _ranks(self):
+        """(rank, process, its log) for ranks 1..n-1."""
+        return zip(range(1, len(self.processes) + 1), self.processes, self.logs, strict=True)
+
     def _end(self) -> None:
         """Remove the config file and give this process its environment back: the next job of a
         sweep run in this process must not believe it is a rank of this run."""
@@ -103,7 +107,7 @@ class LocalRanks:
 
         def watch() -> None:
             while self.watching:
-                for rank, (process, log_path) in enumerate(zip(self.processes, self.logs, strict=True), 1):
+                for rank, process, log_path in self._ranks():
                     code = process.poll()
                     if code not in (None, 0) and self.watching:
                         self.failure = f"DDP rank {rank} ended with {code} (its log: {log_path})"
@@ -122,7 +126,7 @@ class LocalRanks:
         """Wait for every rank; a rank that failed is an error naming its log."""
         self.watching = False
         failed = []
-        for rank, (process, log_path) in enumerate(zip(self.processes, self.logs, strict=True), start=1):
+        for rank, process, log_path in self._ranks():
             try:
                 code = process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -137,7 +141,7 @@ class LocalRanks:
     def stop(self) -> None:
         """Rank 0 failed: note a rank that had already ended badly (often the cause), end the rest."""
         self.watching = False
-        for rank, (process, log_path) in enumerate(zip(self.processes, self.logs, strict=True), start=1):
+        for rank, process, log_path in self._ranks():
             code = process.poll()
             if code not in (None, 0) and self.failure is None:
                 self.failure = f"DDP rank {rank} ended with {code} (its log: {log_path})"
