@@ -33,8 +33,9 @@ CASES = {
     "qlearning": ["algorithm=qlearning"],
     "sqn": [
         "algorithm=sqn",
+        "algorithm.negatives=4",
         "state_encoder=gru",
-    ],  # logged sampling; the GRU's dropout draws from torch's RNG
+    ],  # logged sampling; the GRU's dropout and the SNQN negatives draw from torch's RNG
     "dqn_replay": ["algorithm=dqn", "env=replay", "dataset.n_users=120"],  # the replay env's episode
 }
 

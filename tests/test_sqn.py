@@ -175,3 +175,66 @@ def test_sqn_on_the_synthetic_log_reads_the_valid_users(tmp_path):
     summary = train(config)
     assert summary["status"] == "completed"
     assert 0.0 <= summary["metrics"]["eval/hr@10"] <= 1.0
+
+
+def test_snqn_negatives_earn_no_reward_and_keep_the_state():
+    torch.manual_seed(0)
+    agent = SQNAgent(
+        item_encoder=IdItemEncoder(6, dim=8),
+        state_encoder=MeanHistoryState,
+        n_items=6,
+        slate_size=2,
+        optimizer=functools.partial(torch.optim.Adam),
+        gamma=0.5,
+        negatives=3,
+        hidden_dim=8,
+        history_length=2,
+    )
+    log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click", "purchase"), history_length=2)
+    batch = log.rows(torch.arange(len(log)))
+    torch.manual_seed(3)
+    main = int(torch.rand(()) < 0.5)
+    negative = agent.negative_items(batch["action"])
+    torch.manual_seed(3)
+    loss = agent.training_step(batch, 0)
+
+    state, items = agent.encode(batch["history"], batch["history_mask"])
+    next_state, _ = agent.encode(batch["next_history"], batch["next_history_mask"])
+    ce = torch.nn.functional.cross_entropy(agent.supervised_logits(state, items), batch["action"])
+    q_all = agent.q_values(main, state)
+    q = q_all[torch.arange(5), batch["action"]]
+    best = agent.q_values(main, next_state).argmax(1)
+    target = (
+        batch["reward_total"]
+        + 0.5 * (1 - batch["done"]) * agent.q_values(1 - main, next_state)[torch.arange(5), best]
+    )
+    stay = 0.5 * agent.q_values(1 - main, state)[torch.arange(5), q_all.argmax(1)]  # [5]
+    negative_error = ((q_all.gather(1, negative) - stay[:, None]) ** 2).sum(1).mean()
+    expected = ce + ((q - target) ** 2).mean() + negative_error
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert negative.shape == (5, 3) and not (negative == batch["action"][:, None]).any()
+
+
+def test_negative_items_never_repeat_the_logged_action_and_cover_the_rest():
+    agent = SQNAgent(
+        item_encoder=IdItemEncoder(4, dim=4),
+        state_encoder=MeanHistoryState,
+        n_items=4,
+        slate_size=2,
+        optimizer=functools.partial(torch.optim.Adam),
+        negatives=2,
+        hidden_dim=4,
+        history_length=2,
+    )
+    action = torch.full((2000,), 2)
+    negative = agent.negative_items(action)
+    assert set(negative.unique().tolist()) == {0, 1, 3}
+    with pytest.raises(ValueError, match="algorithm.negatives must be between 0 and n_items - 1 = 3"):
+        SQNAgent(
+            item_encoder=IdItemEncoder(4, dim=4),
+            state_encoder=MeanHistoryState,
+            n_items=4,
+            slate_size=2,
+            optimizer=functools.partial(torch.optim.Adam),
+            negatives=4,
+        )

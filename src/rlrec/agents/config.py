@@ -121,6 +121,7 @@ class SQNConfig:
     optimizer: dict[str, Any] = field(default_factory=_adam)
     gamma: float = 0.5  # the paper's discount
     q_weight: float = 1.0  # L = L_CE + q_weight · L_Q
+    negatives: int = 0  # unrewarded items per transition in L_Q (SNQN, Xin et al. 2022); 0 = plain SQN
     batch_size: int = 256
     hidden_dim: int = 64
     history_length: int = 10

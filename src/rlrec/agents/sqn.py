@@ -14,6 +14,16 @@ Q head is drawn at random (p = 1/2) as the main head, the other evaluates the ma
     y = r_t + γ (1 − done_t) Q_other(s_{t+1}, argmax_a Q_main(s_{t+1}, a))     (no gradient through y)
     L_Q = (Q_main(s_t, a_t) − y)²,     L = L_CE + q_weight · L_Q
 
+With ``negatives: n > 0`` the Q loss also covers n items drawn uniformly per transition (never the
+logged one), as SNQN does (Xin et al. 2022, WSDM, "Supervised Advantage Actor-Critic for Recommender
+Systems"): an item the user was not shown engaging with earns no reward and leaves the state as it was,
+
+    y⁻ = 0 + γ Q_other(s_t, argmax_a Q_main(s_t, a)),     L_Q += Σ_{a⁻} (Q_main(s_t, a⁻) − y⁻)²
+
+Without them the Q heads only ever see logged actions; when every logged event earns the same reward
+(MovieLens: each rating is one click worth 0.2) the target is then the same for every transition and
+tells the encoder nothing about which item comes next.
+
 Recommendations use the supervised head, as the paper does for SQN; the Q heads shape the encoder.
 The paper keeps two whole networks (encoder included) and updates the drawn one; here the two Q heads
 share one encoder, which the CE and the Q losses train at every step.
@@ -52,6 +62,7 @@ class SQNAgent(RecAgent):
         lr: float = 1e-3,
         gamma: float = 0.5,
         q_weight: float = 1.0,
+        negatives: int = 0,
         batch_size: int = 256,
         hidden_dim: int = 64,
         history_length: int = 10,
@@ -63,6 +74,10 @@ class SQNAgent(RecAgent):
         require_positive(
             "algorithm", batch_size=batch_size, hidden_dim=hidden_dim, history_length=history_length
         )
+        if not 0 <= negatives < n_items:
+            raise ValueError(
+                f"algorithm.negatives must be between 0 and n_items - 1 = {n_items - 1}, got {negatives}"
+            )
         self.save_hyperparameters(ignore=["item_encoder", "state_encoder", "optimizer"])
         self.q = TwoTowerQ(
             item_encoder, state_encoder, n_items, hidden_dim, history_length
@@ -101,13 +116,23 @@ class SQNAgent(RecAgent):
 
         main = int(torch.rand(()) < 0.5)  # double Q-learning: the heads swap roles at random
         other = 1 - main
-        q_taken = self.q_values(main, state).gather(1, batch["action"][:, None]).squeeze(1)  # [N]
+        q = self.q_values(main, state)  # [N, n_items]
+        q_taken = q.gather(1, batch["action"][:, None]).squeeze(1)  # [N]
         with torch.no_grad():
             next_state, _ = self.encode(batch["next_history"], batch["next_history_mask"])
             next_action = self.q_values(main, next_state).argmax(1, keepdim=True)  # [N, 1]
             next_value = self.q_values(other, next_state).gather(1, next_action).squeeze(1)
             target = batch[key] + self.hparams.gamma * (1 - batch["done"]) * next_value
         q_loss = F.mse_loss(q_taken, target)
+        if self.hparams.negatives:
+            negative = self.negative_items(batch["action"])  # [N, n]
+            with torch.no_grad():  # no reward, and the state does not move
+                stay_action = q.argmax(1, keepdim=True)  # [N, 1]
+                stay_value = self.q_values(other, state).gather(1, stay_action)  # [N, 1]
+                negative_target = self.hparams.gamma * stay_value
+            q_negative = q.gather(1, negative)  # [N, n]
+            q_loss = q_loss + (q_negative - negative_target).pow(2).sum(1).mean()
+            self.log("train/q_negative_mean", q_negative.mean(), batch_size=len(q_taken))
         loss = ce + self.hparams.q_weight * q_loss
         n = len(q_taken)
         self.log("train/loss", loss, batch_size=n)
@@ -115,6 +140,11 @@ class SQNAgent(RecAgent):
         self.log("train/q_loss", q_loss, batch_size=n)
         self.log("train/q_mean", q_taken.mean(), batch_size=n)
         return loss
+
+    def negative_items(self, action: torch.Tensor) -> torch.Tensor:
+        """``negatives`` items per row [N, n], uniform over the catalogue without the logged action."""
+        offset = torch.randint(1, self.n_items, (len(action), self.hparams.negatives), device=action.device)
+        return (action[:, None] + offset) % self.n_items
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         params = [p for p in self.parameters() if p.requires_grad]
