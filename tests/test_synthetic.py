@@ -412,3 +412,16 @@ def test_oracles_beat_random_and_longterm_beats_myopic_on_defaults():
     random, oracle, longterm = (returns[k].mean() for k in ("random", "oracle", "oracle_longterm"))
     assert oracle >= 2 * random
     assert longterm >= 1.2 * oracle
+
+
+@pytest.mark.parametrize("slate_size", [2, 3, 5])
+def test_a_repeat_at_any_pair_of_positions_is_refused(dataset, slate_size):
+    env = SyntheticRecEnv(dataset, slate_size=slate_size)
+    env.reset(dataset.eval_users[:3])
+    for first in range(slate_size):
+        for second in range(first + 1, slate_size):
+            slate = torch.arange(3 * slate_size).view(3, slate_size)
+            slate[1, second] = slate[1, first]
+            with pytest.raises(ValueError, match="slate row 1 repeats an item"):
+                env.step(slate)
+    env.step(torch.arange(3 * slate_size).view(3, slate_size))  # all distinct: accepted
