@@ -20,6 +20,20 @@ from tests.conftest import compose_config
 SHORT = ["trainer.max_steps=24", "trainer.eval_every=24"]  # a few dozen steps, one evaluation
 
 
+def make_sqn(n_items: int = 6, dim: int = 8, **kwargs) -> SQNAgent:
+    """A tiny SQN over id embeddings and a mean-of-history state (history of 2)."""
+    return SQNAgent(
+        item_encoder=IdItemEncoder(n_items, dim=dim),
+        state_encoder=MeanHistoryState,
+        n_items=n_items,
+        slate_size=2,
+        optimizer=functools.partial(torch.optim.Adam),
+        hidden_dim=dim,
+        history_length=2,
+        **kwargs,
+    )
+
+
 def hand_made_dataset() -> RecDataset:
     """User 0: click 3, purchase 1, click 4. User 1: cart 2, click 5, then a test-split click 0.
     Rows are shuffled: the transitions must follow the timestamps."""
@@ -113,17 +127,7 @@ def test_a_log_without_rewarded_events_fails_clearly():
 
 def test_sqn_loss_is_cross_entropy_plus_the_double_q_error():
     torch.manual_seed(0)
-    agent = SQNAgent(
-        item_encoder=IdItemEncoder(6, dim=8),
-        state_encoder=MeanHistoryState,
-        n_items=6,
-        slate_size=2,
-        optimizer=functools.partial(torch.optim.Adam),
-        gamma=0.5,
-        q_weight=2.0,
-        hidden_dim=8,
-        history_length=2,
-    )
+    agent = make_sqn(gamma=0.5, q_weight=2.0)
     log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click", "purchase"), history_length=2)
     batch = log.rows(torch.arange(len(log)))
     torch.manual_seed(3)
@@ -179,17 +183,7 @@ def test_sqn_on_the_synthetic_log_reads_the_valid_users(tmp_path):
 
 def test_snqn_negatives_earn_no_reward_and_keep_the_state():
     torch.manual_seed(0)
-    agent = SQNAgent(
-        item_encoder=IdItemEncoder(6, dim=8),
-        state_encoder=MeanHistoryState,
-        n_items=6,
-        slate_size=2,
-        optimizer=functools.partial(torch.optim.Adam),
-        gamma=0.5,
-        negatives=3,
-        hidden_dim=8,
-        history_length=2,
-    )
+    agent = make_sqn(gamma=0.5, negatives=3)
     log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click", "purchase"), history_length=2)
     batch = log.rows(torch.arange(len(log)))
     torch.manual_seed(3)
@@ -216,25 +210,9 @@ def test_snqn_negatives_earn_no_reward_and_keep_the_state():
 
 
 def test_negative_items_never_repeat_the_logged_action_and_cover_the_rest():
-    agent = SQNAgent(
-        item_encoder=IdItemEncoder(4, dim=4),
-        state_encoder=MeanHistoryState,
-        n_items=4,
-        slate_size=2,
-        optimizer=functools.partial(torch.optim.Adam),
-        negatives=2,
-        hidden_dim=4,
-        history_length=2,
-    )
+    agent = make_sqn(n_items=4, dim=4, negatives=2)
     action = torch.full((2000,), 2)
     negative = agent.negative_items(action)
     assert set(negative.unique().tolist()) == {0, 1, 3}
     with pytest.raises(ValueError, match="algorithm.negatives must be between 0 and n_items - 1 = 3"):
-        SQNAgent(
-            item_encoder=IdItemEncoder(4, dim=4),
-            state_encoder=MeanHistoryState,
-            n_items=4,
-            slate_size=2,
-            optimizer=functools.partial(torch.optim.Adam),
-            negatives=4,
-        )
+        make_sqn(n_items=4, dim=4, negatives=4)
