@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -82,16 +83,7 @@ def test_a_ddp_sweep_makes_one_folder_per_job(tmp_path):
 
 @pytest.mark.slow
 def test_a_signal_to_rank_0_stops_every_rank_and_checkpoints(tmp_path):
-    run = tmp_path / "run"
-    process = subprocess.Popen(
-        [*RLREC, "train", *TINY, *DDP, "trainer.max_steps=100000", "trainer.eval_every=20",
-         f"hydra.run.dir={run}"],
-        cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 180
-    while not list((run / "checkpoints").glob("best-*.ckpt")):
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1][-3000:]
-        time.sleep(0.5)
+    process, run = _long_ddp_run_past_its_first_checkpoint(tmp_path)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=180)
     assert process.returncode == 0, stderr[-3000:]
@@ -162,15 +154,7 @@ def test_trainer_gpu_without_a_gpu_says_so(tmp_path):
 
 @pytest.mark.slow
 def test_a_rank_that_dies_fails_the_run_naming_its_log(tmp_path):
-    run = tmp_path / "run"
-    process = subprocess.Popen(
-        [*RLREC, "train", *TINY, *DDP, "trainer.max_steps=100000", "trainer.eval_every=20", f"hydra.run.dir={run}"],
-        cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 180
-    while not list((run / "checkpoints").glob("best-*.ckpt")):
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1][-3000:]
-        time.sleep(0.5)
+    process, run = _long_ddp_run_past_its_first_checkpoint(tmp_path)
     # rank 1: the rank worker that this run's rank 0 started
     rank_1 = subprocess.run(
         ["pgrep", "-P", str(process.pid), "-f", "rank_worker"], capture_output=True, text=True
@@ -182,3 +166,18 @@ def test_a_rank_that_dies_fails_the_run_naming_its_log(tmp_path):
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "failed" and "DDP rank 1 ended with -9" in summary["error"]
     assert str(run / "rank_1.log") in summary["error"]
+
+
+def _long_ddp_run_past_its_first_checkpoint(tmp_path) -> tuple[subprocess.Popen, Path]:
+    """A 2-rank run with no end in sight, started in the background and returned (with its folder)
+    once it has written its first checkpoint."""
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [*RLREC, "train", *TINY, *DDP, "trainer.max_steps=100000", "trainer.eval_every=20", f"hydra.run.dir={run}"],
+        cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 180
+    while not list((run / "checkpoints").glob("best-*.ckpt")):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1][-3000:]
+        time.sleep(0.5)
+    return process, run
