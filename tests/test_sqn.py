@@ -125,6 +125,20 @@ def test_a_log_without_rewarded_events_fails_clearly():
         LoggedTransitions(hand_made_dataset(), WeightedReward(), ("rating",), history_length=2)
 
 
+def hand_computed_terms(agent: SQNAgent, batch: dict, main: int, gamma: float):
+    """SQN's loss terms written out for ``batch`` with Q head ``main`` drawn as main: the state f(s)
+    [N, d], the cross-entropy, Q_main(s, a) [N] of the logged actions and their double-Q target [N]."""
+    rows = torch.arange(len(batch["action"]))
+    state, items = agent.encode(batch["history"], batch["history_mask"])
+    next_state, _ = agent.encode(batch["next_history"], batch["next_history_mask"])
+    ce = torch.nn.functional.cross_entropy(agent.supervised_logits(state, items), batch["action"])
+    q = agent.q_values(main, state)[rows, batch["action"]]
+    best = agent.q_values(main, next_state).argmax(1)
+    next_q = agent.q_values(1 - main, next_state)[rows, best]
+    target = batch["reward_total"] + gamma * (1 - batch["done"]) * next_q
+    return state, ce, q, target
+
+
 def test_sqn_loss_is_cross_entropy_plus_the_double_q_error():
     torch.manual_seed(0)
     agent = make_sqn(gamma=0.5, q_weight=2.0)
@@ -135,13 +149,7 @@ def test_sqn_loss_is_cross_entropy_plus_the_double_q_error():
     torch.manual_seed(3)
     loss = agent.training_step(batch, 0)
 
-    state, items = agent.encode(batch["history"], batch["history_mask"])
-    next_state, _ = agent.encode(batch["next_history"], batch["next_history_mask"])
-    ce = torch.nn.functional.cross_entropy(agent.supervised_logits(state, items), batch["action"])
-    q = agent.q_values(main, state)[torch.arange(5), batch["action"]]
-    best = agent.q_values(main, next_state).argmax(1)
-    next_q = agent.q_values(1 - main, next_state)[torch.arange(5), best]
-    target = batch["reward_total"] + 0.5 * (1 - batch["done"]) * next_q
+    state, ce, q, target = hand_computed_terms(agent, batch, main, gamma=0.5)
     assert loss.item() == pytest.approx((ce + 2.0 * ((q - target) ** 2).mean()).item(), rel=1e-5)
     # the Q error trains the shared state encoder, not the item vectors the supervised head scores with
     q_error = ((q - target.detach()) ** 2).mean()
@@ -192,16 +200,8 @@ def test_snqn_negatives_earn_no_reward_and_keep_the_state():
     torch.manual_seed(3)
     loss = agent.training_step(batch, 0)
 
-    state, items = agent.encode(batch["history"], batch["history_mask"])
-    next_state, _ = agent.encode(batch["next_history"], batch["next_history_mask"])
-    ce = torch.nn.functional.cross_entropy(agent.supervised_logits(state, items), batch["action"])
+    state, ce, q, target = hand_computed_terms(agent, batch, main, gamma=0.5)
     q_all = agent.q_values(main, state)
-    q = q_all[torch.arange(5), batch["action"]]
-    best = agent.q_values(main, next_state).argmax(1)
-    target = (
-        batch["reward_total"]
-        + 0.5 * (1 - batch["done"]) * agent.q_values(1 - main, next_state)[torch.arange(5), best]
-    )
     stay = 0.5 * agent.q_values(1 - main, state)[torch.arange(5), q_all.argmax(1)]  # [5]
     negative_error = ((q_all.gather(1, negative) - stay[:, None]) ** 2).sum(1).mean()
     expected = ce + ((q - target) ** 2).mean() + negative_error
