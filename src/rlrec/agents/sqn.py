@@ -16,7 +16,7 @@ Q head is drawn at random (p = 1/2) as the main head, the other evaluates the ma
 
 With ``negatives: n > 0`` the Q loss also covers n items drawn uniformly per transition (never the
 logged one), as SNQN does (Xin et al. 2022, WSDM, "Supervised Advantage Actor-Critic for Recommender
-Systems"): an item the user was not shown engaging with earns no reward and leaves the state as it was,
+Systems"): an item the user did not engage with earns no reward and leaves the state as it was,
 
     y⁻ = 0 + γ Q_other(s_t, argmax_a Q_main(s_t, a)),     L_Q += Σ_{a⁻} (Q_main(s_t, a⁻) − y⁻)²
 
