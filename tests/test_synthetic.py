@@ -328,6 +328,20 @@ def test_observations_keep_their_values_and_a_one_item_window_works(dataset):
     assert all(torch.equal(obs[key], first[key]) for key in obs), "step() never writes into a handed-out obs"
 
 
+def test_an_agent_can_train_on_what_step_returns(dataset):
+    """step() skips autograd's dispatch layer (envs.base.below_autograd) but hands out ordinary
+    tensors: a loss may index embeddings with the observation and weigh by the rewards (with
+    torch.inference_mode's tensors both would fail in backward)."""
+    env = SyntheticRecEnv(dataset, seed=0)
+    env.reset(dataset.train_users[:8])
+    obs, rewards, done, info = env.step(random_slates(8, dataset.n_items, env.slate_size, torch.Generator()))
+    embedding = torch.nn.Embedding(dataset.n_items, 4)
+    scores = embedding(obs["history"]).sum((1, 2))  # [B]
+    loss = (scores * rewards["total"]).sum() + (scores * done).sum() + (scores * info["active"]).sum()
+    loss.backward()
+    assert embedding.weight.grad is not None and not obs["history"].is_inference()
+
+
 def test_state_changed_mid_episode_in_place_or_by_assignment_acts_the_same(dataset):
     """A checkpoint restore assigns the per-episode attributes by name (contiguous tensors, where the
     env keeps θ and β as views of one topic-major tensor); a test may change them in place. Both

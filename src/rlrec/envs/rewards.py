@@ -82,12 +82,12 @@ class WeightedReward:
         rewards = {task: value.float() for task, value in outcomes.items()}
         if self.rating_mode != "none" and rating is not None:
             rewards["rating"] = self.rating_reward(rating.float())
-        batch = next(iter(rewards.values())).shape
-        total = torch.zeros(batch)
+        total = None
         for task, weight in self._weight_tensors().items():
             if task in rewards:
-                total = total + weight * rewards[task]
-        rewards["total"] = total
+                # Σ w r in the order of ``weights``: w₁ r₁, then (… + r w) in one op each
+                total = rewards[task] * weight if total is None else torch.addcmul(total, rewards[task], weight)
+        rewards["total"] = total if total is not None else torch.zeros(next(iter(rewards.values())).shape)
         return rewards
 
     def _weight_tensors(self) -> dict[str, torch.Tensor]:

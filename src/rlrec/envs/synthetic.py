@@ -39,7 +39,7 @@ import polars as pl
 import torch
 
 from rlrec.data.schema import RecDataset
-from rlrec.envs.base import Observation, Policy, RecEnv
+from rlrec.envs.base import Observation, Policy, RecEnv, below_autograd
 from rlrec.envs.rewards import WeightedReward
 
 # oracle_longterm: weight of the satisfaction an item adds, and the penalty per repeated topic weight
@@ -173,6 +173,7 @@ class SyntheticRecEnv(RecEnv):
         self._user_index = torch.arange(batch)  # b [B]
         self._first_row = self._user_index - batch  # b − B [B]: slot (position − 1, b) of [K·B]
         self._row_starts = self._user_index * self.history_window  # [B] flat index of history row b
+        self._row_starts_next = self._row_starts + 1  # [B] its second slot
         # The scalars of step() as 0-dim float32 tensors: an op with a Python number wraps it in a
         # new tensor each call (several µs, more than the op on B floats); the values are the same
         # float32 numbers the Python scalars would be cast to.
@@ -189,18 +190,23 @@ class SyntheticRecEnv(RecEnv):
                 ("satisfaction_gain", 1 - self.satisfaction_decay),
                 ("leave_bias", self.leave_bias),
                 ("leave_sensitivity", self.leave_sensitivity),
-                ("zero", 0.0),
-                ("one", 1.0),
             ]
-        } | {"boredom_kept": boredom_kept, "one_long": torch.ones((), dtype=torch.long)}
+        } | {"one_long": torch.ones((), dtype=torch.long), "zero_long": torch.zeros((), dtype=torch.long)}
+        # the per-user factors of the boredom and satisfaction updates, for a user in / out of the session
+        gain = self._scalars["satisfaction_gain"]
+        self._active_factors = torch.stack((boredom_kept, gain))[:, None]  # λ, 1 − ρ [2, 1]
+        self._inactive_factors = torch.tensor([[1.0], [0.0]])  # [2, 1]
         # scratch tensors step() writes into (never handed out)
         self._logits = torch.full((1 + k, batch), self.no_click_utility)  # [1 + K, B], row 0: u_b0
         self._dots = torch.empty(2, k, batch)  # θ·x, β·x [2, K, B]
 
     def step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
-        """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info.
+        """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info."""
+        with below_autograd():  # no gradient ever flows through the simulator
+            return self._step(slate)
 
-        Computed position-major ([K, B] rather than [B, K]) and topic-major ([T, B] states): every
+    def _step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
+        """step() itself. Computed position-major ([K, B] rather than [B, K]) and topic-major ([T, B] states): every
         elementwise op then runs over contiguous users, and the dot products θ·x, β·x are sums over
         each item's few nonzero topics (``_sparse_topics``) of [K, B] planes, instead of B tiny
         matrix products. Scalars are 0-dim tensors (``_scalars``). The float32 operations and their
@@ -212,7 +218,7 @@ class SyntheticRecEnv(RecEnv):
         batch, world, k, const = len(self._users), self.world, self.slate_size, self._scalars
         self.check_slate_shape(slate, batch)
         items = slate.reshape(-1).index_select(0, self._position_major).long()  # [K·B]: slot k·B + b
-        self.check_slate_items(slate, items.view(k, batch))
+        columns = items.view(k, batch)  # the slate position-major [K, B]
         # the step's uniform draws, [B] each (one [B, 4] tensor: synthetic_reference replays its rows)
         u_choice, u_cart, u_purchase, u_leave = torch.rand(batch, 4, generator=self.generator).T
         active = self.active
@@ -221,7 +227,12 @@ class SyntheticRecEnv(RecEnv):
 
         # θ·x and β·x over each item's nonzero topics t_j (weights x_j, Z per item): Σ_j x_j θ_{t_j,b}
         slots = items.expand(len(self._topic_index), -1)  # [Z, K·B]
-        topic = self._topic_rows.gather(1, slots).view(-1, k, batch)  # t_j·B [Z, K, B]
+        try:  # the first lookup by item id is the range check (one op less per step than a min/max)
+            topic = self._topic_rows.gather(1, slots).view(-1, k, batch)  # t_j·B [Z, K, B]
+        except RuntimeError:
+            self.check_slate_ids(slate, columns)  # names the ids out of range
+            raise
+        self.check_slate_repeats(slate, columns)
         weight = self._topic_weight.gather(1, slots).view(topic.shape)  # x_j [Z, K, B]
         flat = topic.add_(self._user_index).view(-1)  # t_j·B + b: θ_{t_j,b} in a flat [T, B] state
         terms = torch.empty(2, *weight.shape)  # x_j θ_{t_j,b}, x_j β_{t_j,b} [2, Z, K, B]
@@ -237,9 +248,10 @@ class SyntheticRecEnv(RecEnv):
         weights = (logits - logits.amax(0)).exp_()  # [1 + K, B]
         cumulative = weights.cumsum_(0)  # inverse-CDF draw from the MNL probabilities
         # the number of C_j (j < K) below u·C_K: 0 = no click (C_K < u·C_K is impossible for u < 1)
-        choice = (cumulative[:-1] < u_choice * cumulative[-1]).sum(0)  # [B] in 0 … K
-        clicked = torch.logical_and(choice, active)  # [B]
-        clicked_position = choice.mul(clicked).sub_(const["one_long"])  # choice − 1, −1 if none
+        below = cumulative[:-1] < u_choice * cumulative[-1]  # [K, B], true on a prefix (C never decreases)
+        choice = below.sum(0)  # [B] in 0 … K
+        clicked = below[0] & active  # choice > 0 ⟺ C_0 < u·C_K [B]
+        clicked_position = torch.where(clicked, choice, const["zero_long"]).sub_(const["one_long"])  # −1 if none
         # (position − 1, b) of the [K·B] slots; position 1 for no click (its item is not used)
         chosen = torch.add(self._first_row, choice.clamp(min=1), alpha=batch)  # [B]
         item = items.index_select(0, chosen)  # [B]
@@ -256,13 +268,13 @@ class SyntheticRecEnv(RecEnv):
         new_state = torch.empty_like(state)  # θ, β [2, T, B]
         drift = torch.sub(x, interests, out=new_state[0]).mul_(c * const["drift_rate"])  # η c (x − θ)
         drift.add_(interests)  # θ + η c (x − θ)
-        # boredom decays only while the user is in the session (a user who left is frozen): λ or 1
-        kept = torch.where(active, const["boredom_kept"], const["one"])  # [B]
-        torch.mul(boredom, kept, out=new_state[1]).add_(x.mul_(c))  # λ β + c x
+        # boredom and satisfaction move only while the user is in the session (a user who left is
+        # frozen): kept = λ or 1, gain = a (1 − ρ) with a = 1 or 0
+        kept, gain = torch.where(active, self._active_factors, self._inactive_factors)  # [B] each
+        torch.mul(boredom, kept, out=new_state[1]).addcmul_(x, c)  # λ β + c x (c x is exact: c ∈ {0, 1})
         self._set_state(new_state)
         # v = c (q − w_β β·x) − (1 − c) n, and s + a (1 − ρ) (v − s), with c, a ∈ {0, 1}
         experience = torch.where(clicked, q - boredom_cost_i, const["no_click_experience"])
-        gain = torch.where(active, const["satisfaction_gain"], const["zero"])  # a (1 − ρ)
         satisfaction = self.satisfaction
         self.satisfaction = satisfaction + gain * (experience - satisfaction)
         p_leave = torch.sigmoid(const["leave_bias"] - const["leave_sensitivity"] * self.satisfaction)
@@ -275,7 +287,7 @@ class SyntheticRecEnv(RecEnv):
         # observation handed out earlier keeps its values. A mask without padding stays so (the
         # usual case: logged histories at least H long), and is then handed out again unchanged.
         window = self.history_window
-        start = self._row_starts + clicked  # [B] flat index of row b's first kept slot
+        start = torch.where(clicked, self._row_starts_next, self._row_starts)  # [B] row b's first kept slot
         history = torch.empty_like(self._history)  # [B, H]
         torch.index_select(self._history.view(-1).unfold(0, window - 1, 1), 0, start, out=history[:, :-1])
         torch.where(clicked, item, self._history[:, -1], out=history[:, -1])
