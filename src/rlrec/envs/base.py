@@ -176,21 +176,26 @@ class RecEnv:
                 f"{sorted(set(slate[bad].tolist()))[:10]}"
             )
 
-    def check_slate_repeats(self, slate: torch.Tensor, columns: torch.Tensor) -> None:
-        """No item twice in a row, unless ``allow_duplicate_items`` (``check_slate_items``' arguments)."""
+    def check_slate_repeats(
+        self, slate: torch.Tensor, columns: torch.Tensor, wrapped: torch.Tensor | None = None
+    ) -> None:
+        """No item twice in a row, unless ``allow_duplicate_items`` (``check_slate_items``' arguments).
+        ``wrapped`` [K + ⌊K/2⌋, B], optional: ``columns`` followed by its first ⌊K/2⌋ rows again (an
+        env that reorders the slate anyway gets it in the same op)."""
         if slate.numel() and not self.allow_duplicate_items and self.slate_size > 1:
-            # every pair of positions compared over the batch, cheaper than sorting B short rows: rows
-            # d … K − 1 against rows 0 … K − 1 − d for each offset d (contiguous rows of B users)
+            # Position k against positions k + 1 … k + ⌊K/2⌋ round the circle (mod K) meets every pair
+            # of positions: one comparison of [⌊K/2⌋, K, B] contiguous rows of users, no sort.
             k, batch = columns.shape
-            repeated = torch.empty(k * (k - 1) // 2, batch, dtype=torch.bool)  # [K(K − 1)/2, B]
-            first = 0
-            for offset in range(1, k):
-                torch.eq(columns[offset:], columns[:-offset], out=repeated[first : first + k - offset])
-                first += k - offset
+            half = k // 2
+            if wrapped is None:
+                wrapped = torch.cat((columns, columns[:half]))
+            row, column = wrapped.stride()
+            ahead = wrapped.as_strided((half, k, batch), (row, row, column), wrapped.storage_offset() + row)
+            repeated = torch.eq(ahead, columns)  # [⌊K/2⌋, K, B]: position (k + d) mod K == position k
             if repeated.view(torch.uint8).amax():  # any(), several times faster on CPU
-                row = int(repeated.any(0).nonzero()[0, 0])
+                first = int(repeated.reshape(-1, batch).any(0).nonzero()[0, 0])
                 raise ValueError(
-                    f"{self.name}: slate row {row} repeats an item ({slate[row].tolist()}); set "
+                    f"{self.name}: slate row {first} repeats an item ({slate[first].tolist()}); set "
                     "env.allow_duplicate_items=true to allow it"
                 )
 

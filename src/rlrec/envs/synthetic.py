@@ -168,8 +168,15 @@ class SyntheticRecEnv(RecEnv):
         self._cart_logit_base = self.cart_bias + self.cart_quality * world.item_quality  # [n_items]
         self._purchase_prob = torch.sigmoid(self.purchase_bias + self.purchase_quality * world.item_quality)
         self._position_cost = (self.position_decay * self._positions)[:, None]  # d (k − 1) [K, 1]
-        self._position_major = torch.arange(batch * k).view(batch, k).T.reshape(-1)  # [K·B] into [B·K]
-        self._topic_rows = self._topic_index * batch  # t_j·B: row t_j of a [T, B] state, flat [Z, n_items]
+        # slot k·B + b of [K·B] <- slot b·K + k of the slate [B·K], then positions 0 … ⌊K/2⌋ − 1 again
+        # (the wrap-around the repeated-item check compares against: RecEnv.check_slate_repeats)
+        position_major = torch.arange(batch * k).view(batch, k).T.reshape(-1)
+        self._position_major = torch.cat((position_major, position_major[: k // 2 * batch]))  # [(K + ⌊K/2⌋)·B]
+        # t_j·B: row t_j of a [T, B] state, flat [Z, n_items]; int32 (half the bytes to move) if it fits
+        rows = self.world.item_topics.shape[1] * batch
+        index_dtype = torch.int32 if rows < 2**31 else torch.int64
+        self._topic_rows = (self._topic_index * batch).to(index_dtype)
+        self._user_index_flat = torch.arange(batch, dtype=index_dtype)  # b [B]
         self._user_index = torch.arange(batch)  # b [B]
         self._first_row = self._user_index - batch  # b − B [B]: slot (position − 1, b) of [K·B]
         self._row_starts = self._user_index * self.history_window  # [B] flat index of history row b
@@ -217,7 +224,8 @@ class SyntheticRecEnv(RecEnv):
             raise RuntimeError("call reset(users) before step(slate)")
         batch, world, k, const = len(self._users), self.world, self.slate_size, self._scalars
         self.check_slate_shape(slate, batch)
-        items = slate.reshape(-1).index_select(0, self._position_major).long()  # [K·B]: slot k·B + b
+        wrapped = slate.reshape(-1).index_select(0, self._position_major).long()  # [(K + ⌊K/2⌋)·B]
+        items = wrapped[: k * batch]  # [K·B]: slot k·B + b
         columns = items.view(k, batch)  # the slate position-major [K, B]
         # the step's uniform draws, [B] each (one [B, 4] tensor: synthetic_reference replays its rows)
         u_choice, u_cart, u_purchase, u_leave = torch.rand(batch, 4, generator=self.generator).T
@@ -232,13 +240,17 @@ class SyntheticRecEnv(RecEnv):
         except RuntimeError:
             self.check_slate_ids(slate, columns)  # names the ids out of range
             raise
-        self.check_slate_repeats(slate, columns)
+        self.check_slate_repeats(slate, columns, wrapped.view(-1, batch))
         weight = self._topic_weight.gather(1, slots).view(topic.shape)  # x_j [Z, K, B]
-        flat = topic.add_(self._user_index).view(-1)  # t_j·B + b: θ_{t_j,b} in a flat [T, B] state
+        flat = topic.add_(self._user_index_flat).view(-1)  # t_j·B + b: θ_{t_j,b} in a flat [T, B] state
         terms = torch.empty(2, *weight.shape)  # x_j θ_{t_j,b}, x_j β_{t_j,b} [2, Z, K, B]
         for row in range(2):
             torch.index_select(state[row].view(-1), 0, flat, out=terms[row].view(-1))
-        dots = torch.sum(terms.mul_(weight), 1, out=self._dots)  # θ·x, β·x [2, K, B]
+        terms.mul_(weight)
+        dots = self._dots  # θ·x, β·x [2, K, B]: Σ_j over the Z terms in order (an add, not a reduction)
+        torch.add(terms[:, 0], terms[:, 1], out=dots) if len(weight) > 1 else dots.copy_(terms[:, 0])
+        for j in range(2, len(weight)):
+            dots += terms[:, j]
         affinity, boredom_cost = dots[0], dots[1].mul_(const["boredom_weight"])  # θ·x, w_β β·x [K, B]
         logits = self._logits  # [1 + K, B], row 0 = no_click_utility
         utility = torch.mul(affinity, const["affinity_weight"], out=logits[1:])  # u [K, B]
