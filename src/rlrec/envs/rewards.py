@@ -79,7 +79,7 @@ class WeightedReward:
         text: list[str | None] | None = None,
     ) -> dict[str, torch.Tensor]:
         """outcomes {task: [B]} -> the same with ``rating`` (if scored) and ``total`` added."""
-        rewards = {task: value.float() for task, value in outcomes.items()}
+        rewards = {task: value if value.dtype == torch.float32 else value.float() for task, value in outcomes.items()}
         if self.rating_mode != "none" and rating is not None:
             rewards["rating"] = self.rating_reward(rating.float())
         total = None

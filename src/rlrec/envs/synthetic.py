@@ -126,7 +126,7 @@ class SyntheticRecEnv(RecEnv):
         self._item_topics_tb = self.world.item_topics.T.contiguous()  # x [T, n_items]
         self._user_interests_tb = self.world.user_interests.T.contiguous()  # θ at reset [T, U]
         self._users: torch.Tensor | None = None
-        self._state: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # see _set_state
+        self._state: tuple | None = None  # θ, β [2, T, B], its rows, interests, boredom: see _set_state
         self._constants_key: tuple | None = None  # see _episode_constants
         self._full_mask: torch.Tensor | None = None  # see _note_full_mask
         self._t = 0
@@ -204,8 +204,24 @@ class SyntheticRecEnv(RecEnv):
         self._active_factors = torch.stack((boredom_kept, gain))[:, None]  # λ, 1 − ρ [2, 1]
         self._inactive_factors = torch.tensor([[1.0], [0.0]])  # [2, 1]
         # scratch tensors step() writes into (never handed out)
-        self._logits = torch.full((1 + k, batch), self.no_click_utility)  # [1 + K, B], row 0: u_b0
+        # Scratch tensors step() writes into (never handed out), with the views it reads them through
+        # made here once: a view costs about as much as an op on B numbers.
+        z = len(self._topic_index)
+        self._draws = torch.empty(batch, 4)  # the step's uniforms
+        self._draw_columns = self._draws.T.unbind()  # u_choice, u_cart, u_purchase, u_leave [B] each
+        self._terms = torch.empty(2, z, k, batch)  # x_j θ_{t_j,b}, x_j β_{t_j,b} [2, Z, K, B]
+        self._terms_flat = [self._terms[row].view(-1) for row in range(2)]
+        self._terms_by_topic = self._terms.unbind(1)  # [2, K, B] per j
         self._dots = torch.empty(2, k, batch)  # θ·x, β·x [2, K, B]
+        self._dot_rows, self._dots_flat = self._dots.unbind(), self._dots.view(2, -1)
+        self._logits = torch.full((1 + k, batch), self.no_click_utility)  # [1 + K, B], row 0: u_b0
+        self._utility = self._logits[1:]  # u [K, B]
+        self._weights = torch.empty(1 + k, batch)  # exp(u − max), then their cumulative sums C [1 + K, B]
+        self._cumulative_head, self._cumulative_last = self._weights[:-1], self._weights[-1]
+        self._chosen_dots = torch.empty(2, batch)  # θ·x_i, w_β β·x_i of the clicked item [2, B]
+        self._chosen_dot_rows = self._chosen_dots.unbind()
+        self._factors = torch.empty(2, batch)  # kept, gain [2, B] (see step)
+        self._factor_rows = self._factors.unbind()
 
     def step(self, slate: torch.Tensor) -> tuple[Observation, dict[str, torch.Tensor], torch.Tensor, dict]:
         """slate [B, K] item ids -> next obs, rewards {click, cart, purchase, total: [B]}, done [B], info."""
@@ -224,14 +240,15 @@ class SyntheticRecEnv(RecEnv):
             raise RuntimeError("call reset(users) before step(slate)")
         batch, world, k, const = len(self._users), self.world, self.slate_size, self._scalars
         self.check_slate_shape(slate, batch)
-        wrapped = slate.reshape(-1).index_select(0, self._position_major).long()  # [(K + ⌊K/2⌋)·B]
+        wrapped = slate.reshape(-1).index_select(0, self._position_major)  # [(K + ⌊K/2⌋)·B]
+        wrapped = wrapped if wrapped.dtype == torch.long else wrapped.long()
         items = wrapped[: k * batch]  # [K·B]: slot k·B + b
         columns = items.view(k, batch)  # the slate position-major [K, B]
         # the step's uniform draws, [B] each (one [B, 4] tensor: synthetic_reference replays its rows)
-        u_choice, u_cart, u_purchase, u_leave = torch.rand(batch, 4, generator=self.generator).T
+        torch.rand(batch, 4, generator=self.generator, out=self._draws)
+        u_choice, u_cart, u_purchase, u_leave = self._draw_columns  # [B] each
         active = self.active
-        state = self._get_state()  # θ, β [2, T, B]
-        interests, boredom = state
+        state, (interests, boredom) = self._get_state()  # θ, β [2, T, B]
 
         # θ·x and β·x over each item's nonzero topics t_j (weights x_j, Z per item): Σ_j x_j θ_{t_j,b}
         slots = items.expand(len(self._topic_index), -1)  # [Z, K·B]
@@ -243,24 +260,25 @@ class SyntheticRecEnv(RecEnv):
         self.check_slate_repeats(slate, columns, wrapped.view(-1, batch))
         weight = self._topic_weight.gather(1, slots).view(topic.shape)  # x_j [Z, K, B]
         flat = topic.add_(self._user_index_flat).view(-1)  # t_j·B + b: θ_{t_j,b} in a flat [T, B] state
-        terms = torch.empty(2, *weight.shape)  # x_j θ_{t_j,b}, x_j β_{t_j,b} [2, Z, K, B]
-        for row in range(2):
-            torch.index_select(state[row].view(-1), 0, flat, out=terms[row].view(-1))
-        terms.mul_(weight)
-        dots = self._dots  # θ·x, β·x [2, K, B]: Σ_j over the Z terms in order (an add, not a reduction)
-        torch.add(terms[:, 0], terms[:, 1], out=dots) if len(weight) > 1 else dots.copy_(terms[:, 0])
-        for j in range(2, len(weight)):
-            dots += terms[:, j]
-        affinity, boredom_cost = dots[0], dots[1].mul_(const["boredom_weight"])  # θ·x, w_β β·x [K, B]
+        for source, out in zip((interests, boredom), self._terms_flat):
+            torch.index_select(source.view(-1), 0, flat, out=out)
+        self._terms.mul_(weight)
+        # θ·x, β·x [2, K, B]: Σ_j over the Z terms in order (adds, not a reduction)
+        by_topic, dots = self._terms_by_topic, self._dots
+        torch.add(by_topic[0], by_topic[1], out=dots) if len(by_topic) > 1 else dots.copy_(by_topic[0])
+        for term in by_topic[2:]:
+            dots += term
+        affinity, boredom_cost = self._dot_rows  # θ·x, β·x [K, B]
+        boredom_cost.mul_(const["boredom_weight"])  # w_β β·x
         logits = self._logits  # [1 + K, B], row 0 = no_click_utility
-        utility = torch.mul(affinity, const["affinity_weight"], out=logits[1:])  # u [K, B]
+        utility = torch.mul(affinity, const["affinity_weight"], out=self._utility)  # u [K, B]
         utility += self._weighted_quality.index_select(0, items).view(k, batch)
         utility -= boredom_cost
         utility -= self._position_cost
-        weights = (logits - logits.amax(0)).exp_()  # [1 + K, B]
-        cumulative = weights.cumsum_(0)  # inverse-CDF draw from the MNL probabilities
-        # the number of C_j (j < K) below u·C_K: 0 = no click (C_K < u·C_K is impossible for u < 1)
-        below = cumulative[:-1] < u_choice * cumulative[-1]  # [K, B], true on a prefix (C never decreases)
+        torch.sub(logits, logits.amax(0), out=self._weights).exp_().cumsum_(0)  # C [1 + K, B]
+        # inverse-CDF draw from the MNL probabilities: the number of C_j (j < K) below u·C_K; 0 = no
+        # click (C_K < u·C_K is impossible for u < 1)
+        below = self._cumulative_head < u_choice * self._cumulative_last  # [K, B], true on a prefix
         choice = below.sum(0)  # [B] in 0 … K
         clicked = below[0] & active  # choice > 0 ⟺ C_0 < u·C_K [B]
         clicked_position = torch.where(clicked, choice, const["zero_long"]).sub_(const["one_long"])  # −1 if none
@@ -269,7 +287,8 @@ class SyntheticRecEnv(RecEnv):
         item = items.index_select(0, chosen)  # [B]
         x = self._item_topics_tb.index_select(1, item)  # x_i [T, B]
         q = world.item_quality.index_select(0, item)  # q_i [B]
-        affinity_i, boredom_cost_i = dots.view(2, -1).index_select(1, chosen)  # θ·x_i, w_β β·x_i [B]
+        torch.index_select(self._dots_flat, 1, chosen, out=self._chosen_dots)
+        affinity_i, boredom_cost_i = self._chosen_dot_rows  # θ·x_i, w_β β·x_i [B]
 
         cart_logit = self._cart_logit_base.index_select(0, item) + affinity_i * const["cart_affinity"]
         carted = clicked & (u_cart < torch.sigmoid(cart_logit))
@@ -278,13 +297,15 @@ class SyntheticRecEnv(RecEnv):
         c = clicked.float()  # [B]
         # (a new tensor: an observation or a caller holding the old state keeps its values)
         new_state = torch.empty_like(state)  # θ, β [2, T, B]
-        drift = torch.sub(x, interests, out=new_state[0]).mul_(c * const["drift_rate"])  # η c (x − θ)
+        new_rows = new_state.unbind()
+        drift = torch.sub(x, interests, out=new_rows[0]).mul_(c * const["drift_rate"])  # η c (x − θ)
         drift.add_(interests)  # θ + η c (x − θ)
         # boredom and satisfaction move only while the user is in the session (a user who left is
         # frozen): kept = λ or 1, gain = a (1 − ρ) with a = 1 or 0
-        kept, gain = torch.where(active, self._active_factors, self._inactive_factors)  # [B] each
-        torch.mul(boredom, kept, out=new_state[1]).addcmul_(x, c)  # λ β + c x (c x is exact: c ∈ {0, 1})
-        self._set_state(new_state)
+        torch.where(active, self._active_factors, self._inactive_factors, out=self._factors)
+        kept, gain = self._factor_rows  # [B] each
+        torch.mul(boredom, kept, out=new_rows[1]).addcmul_(x, c)  # λ β + c x (c x is exact: c ∈ {0, 1})
+        self._set_state(new_state, new_rows)
         # v = c (q − w_β β·x) − (1 − c) n, and s + a (1 − ρ) (v − s), with c, a ∈ {0, 1}
         experience = torch.where(clicked, q - boredom_cost_i, const["no_click_experience"])
         satisfaction = self.satisfaction
@@ -316,19 +337,22 @@ class SyntheticRecEnv(RecEnv):
         info = {"clicked_position": clicked_position, "active": active, "left": left}
         return self._observation(), rewards, done, info
 
-    def _set_state(self, state: torch.Tensor) -> None:
-        """θ, β [2, T, B] -> ``interests``, ``boredom`` [B, T] (views, topic-major)."""
-        self.interests, self.boredom = state[0].T, state[1].T
-        self._state = (state, self.interests, self.boredom)
+    def _set_state(self, state: torch.Tensor, rows: tuple[torch.Tensor, ...] | None = None) -> None:
+        """θ, β [2, T, B] (and its rows, if already at hand) -> ``interests``, ``boredom`` [B, T]
+        (views, topic-major)."""
+        rows = state.unbind() if rows is None else rows
+        self.interests, self.boredom = rows[0].T, rows[1].T
+        self._state = (state, rows, self.interests, self.boredom)
 
-    def _get_state(self) -> torch.Tensor:
-        """θ, β [2, T, B]: the tensor ``interests`` and ``boredom`` view, or (after one was assigned,
-        e.g. restored from a checkpoint) their stack."""
+    def _get_state(self) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """θ, β [2, T, B] and its rows: the tensor ``interests`` and ``boredom`` view, or (after one
+        was assigned, e.g. restored from a checkpoint) their stack."""
         if self._state is not None:
-            state, interests, boredom = self._state
+            state, rows, interests, boredom = self._state
             if self.interests is interests and self.boredom is boredom:
-                return state
-        return torch.stack((self.interests.T, self.boredom.T))
+                return state, rows
+        state = torch.stack((self.interests.T, self.boredom.T))
+        return state, state.unbind()
 
     def _note_full_mask(self) -> None:
         """Remember ``_mask`` as ``_full_mask`` if no slot is padding (step() then keeps it)."""
