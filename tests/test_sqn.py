@@ -71,6 +71,12 @@ def hand_made_dataset() -> RecDataset:
     )
 
 
+def hand_made_transitions() -> dict[str, torch.Tensor]:
+    """Every logged transition of ``hand_made_dataset`` as one batch (click and purchase rewards)."""
+    log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click", "purchase"), history_length=2)
+    return log.rows(torch.arange(len(log)))
+
+
 def test_logged_transitions_equal_the_hand_computed_rows():
     log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click", "purchase"), history_length=2)
     batch = log.rows(torch.arange(len(log)))
@@ -142,8 +148,7 @@ def hand_computed_terms(agent: SQNAgent, batch: dict, main: int, gamma: float):
 def test_sqn_loss_is_cross_entropy_plus_the_double_q_error():
     torch.manual_seed(0)
     agent = make_sqn(gamma=0.5, q_weight=2.0)
-    log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click", "purchase"), history_length=2)
-    batch = log.rows(torch.arange(len(log)))
+    batch = hand_made_transitions()
     torch.manual_seed(3)
     main = int(torch.rand(()) < 0.5)  # the head training_step will draw as main
     torch.manual_seed(3)
@@ -192,8 +197,7 @@ def test_sqn_on_the_synthetic_log_reads_the_valid_users(tmp_path):
 def test_snqn_negatives_earn_no_reward_and_keep_the_state():
     torch.manual_seed(0)
     agent = make_sqn(gamma=0.5, negatives=3)
-    log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click", "purchase"), history_length=2)
-    batch = log.rows(torch.arange(len(log)))
+    batch = hand_made_transitions()
     torch.manual_seed(3)
     main = int(torch.rand(()) < 0.5)
     negative = agent.negative_items(batch["action"])
