@@ -79,14 +79,18 @@ class WeightedReward:
         text: list[str | None] | None = None,
     ) -> dict[str, torch.Tensor]:
         """outcomes {task: [B]} -> the same with ``rating`` (if scored) and ``total`` added."""
-        rewards = {task: value if value.dtype == torch.float32 else value.float() for task, value in outcomes.items()}
+        rewards = {
+            task: value if value.dtype == torch.float32 else value.float() for task, value in outcomes.items()
+        }
         if self.rating_mode != "none" and rating is not None:
             rewards["rating"] = self.rating_reward(rating.float())
         total = None
         for task, weight in self._weight_tensors().items():
             if task in rewards:
                 # Σ w r in the order of ``weights``: w₁ r₁, then (… + r w) in one op each
-                total = rewards[task] * weight if total is None else torch.addcmul(total, rewards[task], weight)
+                total = (
+                    rewards[task] * weight if total is None else torch.addcmul(total, rewards[task], weight)
+                )
         rewards["total"] = total if total is not None else torch.zeros(next(iter(rewards.values())).shape)
         return rewards
 

@@ -171,7 +171,9 @@ class SyntheticRecEnv(RecEnv):
         # slot k·B + b of [K·B] <- slot b·K + k of the slate [B·K], then positions 0 … ⌊K/2⌋ − 1 again
         # (the wrap-around the repeated-item check compares against: RecEnv.check_slate_repeats)
         position_major = torch.arange(batch * k).view(batch, k).T.reshape(-1)
-        self._position_major = torch.cat((position_major, position_major[: k // 2 * batch]))  # [(K + ⌊K/2⌋)·B]
+        self._position_major = torch.cat(
+            (position_major, position_major[: k // 2 * batch])
+        )  # [(K + ⌊K/2⌋)·B]
         # t_j·B: row t_j of a [T, B] state, flat [Z, n_items]; int32 (half the bytes to move) if it fits
         rows = self.world.item_topics.shape[1] * batch
         index_dtype = torch.int32 if rows < 2**31 else torch.int64
@@ -260,7 +262,7 @@ class SyntheticRecEnv(RecEnv):
         self.check_slate_repeats(slate, columns, wrapped.view(-1, batch))
         weight = self._topic_weight.gather(1, slots).view(topic.shape)  # x_j [Z, K, B]
         flat = topic.add_(self._user_index_flat).view(-1)  # t_j·B + b: θ_{t_j,b} in a flat [T, B] state
-        for source, out in zip((interests, boredom), self._terms_flat):
+        for source, out in zip((interests, boredom), self._terms_flat, strict=True):
             torch.index_select(source.view(-1), 0, flat, out=out)
         self._terms.mul_(weight)
         # θ·x, β·x [2, K, B]: Σ_j over the Z terms in order (adds, not a reduction)
@@ -281,7 +283,8 @@ class SyntheticRecEnv(RecEnv):
         below = self._cumulative_head < u_choice * self._cumulative_last  # [K, B], true on a prefix
         choice = below.sum(0)  # [B] in 0 … K
         clicked = below[0] & active  # choice > 0 ⟺ C_0 < u·C_K [B]
-        clicked_position = torch.where(clicked, choice, const["zero_long"]).sub_(const["one_long"])  # −1 if none
+        clicked_position = torch.where(clicked, choice, const["zero_long"])  # choice if clicked, else 0
+        clicked_position.sub_(const["one_long"])  # the 0-based slate position, −1 if none
         # (position − 1, b) of the [K·B] slots; position 1 for no click (its item is not used)
         chosen = torch.add(self._first_row, choice.clamp(min=1), alpha=batch)  # [B]
         item = items.index_select(0, chosen)  # [B]
