@@ -257,7 +257,10 @@ class SyntheticRecEnv(RecEnv):
         try:  # the first lookup by item id is the range check (one op less per step than a min/max)
             topic = self._topic_rows.gather(1, slots).view(-1, k, batch)  # t_j·B [Z, K, B]
         except RuntimeError:
-            self.check_slate_ids(slate, columns)  # names the ids out of range
+            try:
+                self.check_slate_ids(slate, columns)  # names the ids out of range
+            except ValueError as bad_ids:
+                raise bad_ids from None  # without the index error's traceback before it
             raise
         self.check_slate_repeats(slate, columns, wrapped.view(-1, batch))
         weight = self._topic_weight.gather(1, slots).view(topic.shape)  # x_j [Z, K, B]
