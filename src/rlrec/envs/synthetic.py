@@ -175,13 +175,12 @@ class SyntheticRecEnv(RecEnv):
             (position_major, position_major[: k // 2 * batch])
         )  # [(K + ⌊K/2⌋)·B]
         # t_j·B: row t_j of a [T, B] state, flat [Z, n_items]; int32 (half the bytes to move) if it fits
-        rows = self.world.item_topics.shape[1] * batch
-        index_dtype = torch.int32 if rows < 2**31 else torch.int64
+        index_dtype = torch.int32 if world.item_topics.shape[1] * batch < 2**31 else torch.int64
         self._topic_rows = (self._topic_index * batch).to(index_dtype)
-        self._user_index_flat = torch.arange(batch, dtype=index_dtype)  # b [B]
-        self._user_index = torch.arange(batch)  # b [B]
-        self._first_row = self._user_index - batch  # b − B [B]: slot (position − 1, b) of [K·B]
-        self._row_starts = self._user_index * self.history_window  # [B] flat index of history row b
+        user = torch.arange(batch)  # b [B]
+        self._user_index_flat = user.to(index_dtype)
+        self._first_row = user - batch  # b − B [B]: slot (position − 1, b) of [K·B]
+        self._row_starts = user * self.history_window  # [B] flat index of history row b
         self._row_starts_next = self._row_starts + 1  # [B] its second slot
         # The scalars of step() as 0-dim float32 tensors: an op with a Python number wraps it in a
         # new tensor each call (several µs, more than the op on B floats); the values are the same
@@ -196,16 +195,14 @@ class SyntheticRecEnv(RecEnv):
                 ("cart_affinity", self.cart_affinity),
                 ("drift_rate", self.drift_rate),
                 ("no_click_experience", -self.no_click_penalty),
-                ("satisfaction_gain", 1 - self.satisfaction_decay),
                 ("leave_bias", self.leave_bias),
                 ("leave_sensitivity", self.leave_sensitivity),
             ]
         } | {"one_long": torch.ones((), dtype=torch.long), "zero_long": torch.zeros((), dtype=torch.long)}
         # the per-user factors of the boredom and satisfaction updates, for a user in / out of the session
-        gain = self._scalars["satisfaction_gain"]
+        gain = torch.tensor(1 - self.satisfaction_decay, dtype=f32)  # 1 − ρ
         self._active_factors = torch.stack((boredom_kept, gain))[:, None]  # λ, 1 − ρ [2, 1]
         self._inactive_factors = torch.tensor([[1.0], [0.0]])  # [2, 1]
-        # scratch tensors step() writes into (never handed out)
         # Scratch tensors step() writes into (never handed out), with the views it reads them through
         # made here once: a view costs about as much as an op on B numbers.
         z = len(self._topic_index)
@@ -270,9 +267,12 @@ class SyntheticRecEnv(RecEnv):
         self._terms.mul_(weight)
         # θ·x, β·x [2, K, B]: Σ_j over the Z terms in order (adds, not a reduction)
         by_topic, dots = self._terms_by_topic, self._dots
-        torch.add(by_topic[0], by_topic[1], out=dots) if len(by_topic) > 1 else dots.copy_(by_topic[0])
-        for term in by_topic[2:]:
-            dots += term
+        if len(by_topic) == 1:
+            dots.copy_(by_topic[0])
+        else:
+            torch.add(by_topic[0], by_topic[1], out=dots)
+            for term in by_topic[2:]:
+                dots += term
         affinity, boredom_cost = self._dot_rows  # θ·x, β·x [K, B]
         boredom_cost.mul_(const["boredom_weight"])  # w_β β·x
         logits = self._logits  # [1 + K, B], row 0 = no_click_utility
