@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -243,8 +245,23 @@ def test_env_is_reproducible_from_its_seed(dataset):
     assert torch.equal(first, episode_returns(env, policy, dataset.eval_users, seed=9)["return"])
 
 
-def test_per_user_reference_loop_reproduces_the_vectorised_env(dataset):
+def _with_topics_per_item(dataset, count: int):
+    """The dataset with each item spread over ``count`` topics (weights 1, or 0.5/0.3/0.2), instead of
+    the generated 0.7 main + 0.3 side topic: step() sums the Z nonzero terms of each dot product."""
+    if count == 2:
+        return dataset
+    n_items, n_topics = dataset.world.item_topics.shape
+    weights = {1: [1.0], 3: [0.5, 0.3, 0.2]}[count]
+    topics = torch.zeros(n_items, n_topics)
+    for offset, weight in enumerate(weights):
+        topics[torch.arange(n_items), (torch.arange(n_items) + offset) % n_topics] = weight
+    return dataclasses.replace(dataset, world=dataclasses.replace(dataset.world, item_topics=topics))
+
+
+@pytest.mark.parametrize("topics_per_item", [1, 2, 3])
+def test_per_user_reference_loop_reproduces_the_vectorised_env(dataset, topics_per_item):
     """Same equations, same draws: the plain-Python loop (bench baseline) gives the same trajectories."""
+    dataset = _with_topics_per_item(dataset, topics_per_item)
     env = SyntheticRecEnv(dataset, horizon=12, seed=5)
     users = dataset.train_users[:64]
     steps = _rollout(env, users, 12, seed=3)
