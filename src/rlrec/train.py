@@ -86,6 +86,7 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)  # resumable
 
         summary["metrics"] = {**metrics_logger.last_values(), "train/steps": trainer.global_step}
+        summary["protocol"] = evaluation_protocol(cfg, eval_env, agent)
         if world_size > 1:  # rank 0 logged them: every rank returns them (e.g. to a sweeper)
             import torch.distributed as dist
 
@@ -131,6 +132,19 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
                 wandb.finish(exit_code=0 if summary["status"] == "completed" else 1)
 
 
+def evaluation_protocol(cfg: DictConfig, eval_env, agent) -> dict[str, Any]:
+    """How the run's figures were made (summary.json ``protocol``): the environment's evaluation, the
+    dataset's split and cleaning, and whether the agent itself skips consumed items."""
+    protocol = dict(eval_env.protocol())
+    protocol["agent_masks_consumed"] = bool(agent.mask_consumed)
+    dataset = {"name": cfg.dataset.name}
+    for key in ("split", "preprocess"):
+        if key in cfg.dataset:
+            dataset[key] = OmegaConf.to_container(cfg.dataset[key], resolve=True)
+    protocol["dataset"] = dataset
+    return protocol
+
+
 def _leave_process_group() -> None:
     """A DDP run's process group ends with the run (a sweep may run the next job in this process)."""
     import torch.distributed as dist
@@ -157,7 +171,7 @@ def build_experiment(cfg: DictConfig, rank: int = 0, world_size: int = 1) -> Exp
     In a distributed run each rank simulates its own share of the train and evaluation users
     (``RecEnv.shard``) with environment seeds and a torch RNG offset by its rank (``seed + rank``)."""
     import torch
-    from hydra.utils import instantiate
+    from hydra.utils import get_class, instantiate
 
     from rlrec.runtime.seeding import derive_seed
 
@@ -183,11 +197,15 @@ def build_experiment(cfg: DictConfig, rank: int = 0, world_size: int = 1) -> Exp
         instantiate(cfg.state_encoder, _partial_=True), item_titles=dataset.items["title"].to_list()
     )
     log.info(f"Instantiating agent <{cfg.algorithm._target_}>")
+    # Agents with a vector per user (algorithm=bpr) declare it, and get the number of users.
+    needs_users = getattr(get_class(cfg.algorithm._target_), "needs_users", False)
+    users = {"n_users": dataset.n_users} if needs_users else {}
     agent = instantiate(cfg.algorithm, _partial_=True)(
         item_encoder=item_encoder,
         state_encoder=state_encoder,
         n_items=dataset.n_items,
         slate_size=train_env.slate_size,
+        **users,
     )
     if world_size > 1:  # the same initial weights on every rank, then each rank its own exploration
         torch.manual_seed(derive_seed(cfg.seed + rank, "rank"))

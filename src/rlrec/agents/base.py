@@ -46,15 +46,28 @@ class RecAgent(pl.LightningModule):
         self._restored_experience: dict | None = None
 
     def consumed(self, obs: Observation) -> torch.Tensor:
-        """[B, n_items] bool: the items in each user's observed history."""
+        """[B, n_items] bool: the items each user interacted with before this step. That is the whole
+        earlier sequence where the environment provides it (``obs["consumed"]``: the replay protocol's
+        evaluation), else the items of the observed history window."""
+        if "consumed" in obs:
+            return obs["consumed"]
         history, mask = obs["history"], obs["history_mask"]
         counts = torch.zeros(len(history), self.n_items, device=history.device)
         return counts.scatter_add_(1, history, mask.float()) > 0  # padding slots add 0
 
+    def excluded(self, obs: Observation) -> torch.Tensor | None:
+        """[B, n_items] bool of items the slate must not hold, or None: the environment's protocol
+        (``obs["exclude"]``, e.g. the replay env's ``mask_history``) or, with ``mask_consumed``, the
+        agent's own choice to skip what the user already consumed (``consumed``)."""
+        if "exclude" in obs:
+            return obs["exclude"]
+        return self.consumed(obs) if self.mask_consumed else None
+
     def slate_from_scores(self, scores: torch.Tensor, obs: Observation) -> torch.Tensor:
-        """The top-K items of ``scores [B, n_items]``, skipping consumed ones if ``mask_consumed``."""
-        if self.mask_consumed:
-            scores = scores.masked_fill(self.consumed(obs), float("-inf"))
+        """The top-K items of ``scores [B, n_items]``, never an ``excluded`` one."""
+        excluded = self.excluded(obs)
+        if excluded is not None:
+            scores = scores.masked_fill(excluded, float("-inf"))
         return scores.topk(self.slate_size, dim=1).indices  # [B, K]
 
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:

@@ -70,6 +70,9 @@ class ReplayEnvConfig:
     history_window: int = 20  # items of history in each observation
     eval_split: str = "test"  # valid | test: the held-out interactions evaluation walks
     eval_episodes_users: int = 1024  # held-out users per evaluation
+    # The full-ranking protocol: never recommend any item the user interacted with before the
+    # evaluated position (all of it, not only history_window); false for repeat-consumption logs.
+    mask_history: bool = True
 
 
 ENV_SCHEMAS["replay"] = ReplayEnvConfig

@@ -73,6 +73,19 @@ class UserSequences:
         items = self.item[rows.clamp(max=len(self.item) - 1)]  # masked slots read any row, then 0
         return torch.where(mask, items, torch.zeros_like(items)), mask
 
+    def earlier_items(self, users: torch.Tensor, position: torch.Tensor, n_items: int) -> torch.Tensor:
+        """[B, n_items] bool: every item of each user's sequence before ``position`` (exclusive), however
+        far back. One scatter over exactly Σ position rows, no [B, max length] padding."""
+        counts = position.clamp(min=0)
+        counts = torch.minimum(counts, self.length[users])
+        owner = torch.repeat_interleave(torch.arange(len(users)), counts)  # [Σ counts] row of the batch
+        first = torch.repeat_interleave(counts.cumsum(0) - counts, counts)
+        offset = torch.arange(len(owner)) - first  # position within the user's sequence
+        items = self.item[self.start[users][owner] + offset]
+        consumed = torch.zeros(len(users), n_items, dtype=torch.bool)
+        consumed[owner, items] = True
+        return consumed
+
     def behaviour_codes(self, tasks: tuple[str, ...]) -> torch.Tensor:
         """[len(EVENTS)] long: for each event code, the index in ``tasks`` of the behaviour it counts as
         (-1 for an event whose behaviour is not among ``tasks``)."""

@@ -14,10 +14,18 @@ it anticipated it. An episode starts at a uniformly drawn point of the sequence 
 of history, and ``horizon`` steps left where the sequence is long enough) and ends at the end of the
 sequence or after ``horizon`` steps.
 
-Evaluation (``evaluate``) walks every evaluation user's ``eval_split`` interactions in time order, with
-everything the user did before as history, and reports the return and full-catalogue ranking
-metrics of the slate: HR@K, NDCG@K and MRR@K with K = ``slate_size`` (rlrec.metrics.ranking), each
-the mean over a user's held-out interactions, then over users.
+Evaluation (``evaluate``) is the standard full-ranking protocol (RecBole; Kang & McAuley 2018): it
+walks every evaluation user's ``eval_split`` interactions in time order, with everything the user did
+before as history, and ranks the whole catalogue. With ``mask_history`` (the default) every item of
+the user's sequence before the evaluated position, train and valid alike and however long ago, is
+excluded from the slate (``obs["exclude"]``), not only the ``history_window`` items the agent observes;
+``obs["consumed"]`` carries that whole earlier history in any case, for models that read it (EASE,
+ItemKNN). Turn it off for repeat-consumption logs (e-commerce views), where the next item is often
+one seen before. It reports the return and the slate's ranking metrics HR, NDCG, MRR, precision and
+recall @K with K = ``slate_size`` (rlrec.metrics.ranking), each the mean over a user's held-out
+interactions, then over users, per task too where the log has carts or purchases (``hr@10_purchase``:
+over the held-out purchases); and the beyond-accuracy figures of all slates shown (coverage,
+novelty, intra-list diversity, exposure Gini; RecEnv.slate_metrics).
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from rlrec.envs.base import Observation, Policy, RecEnv
 from rlrec.envs.logged import UserSequences, behaviours_in, split_code
 from rlrec.envs.rewards import WeightedReward
 from rlrec.envs.rollout import uniform_random_policy
-from rlrec.metrics.ranking import hit_rate_at_k, mrr_at_k, ndcg_at_k
+from rlrec.metrics.ranking import RANKING_METRICS
 
 EVAL_SPLITS = ("valid", "test")
 
@@ -50,6 +58,7 @@ class ReplayEnv(RecEnv):
         history_window: int = 20,
         eval_split: str = "test",
         eval_episodes_users: int = 1024,
+        mask_history: bool = True,
         seed: int = 0,
     ) -> None:
         self._init_shared(
@@ -59,6 +68,7 @@ class ReplayEnv(RecEnv):
         if eval_split not in EVAL_SPLITS:
             raise ValueError(f"env.eval_split must be one of {EVAL_SPLITS}, got {eval_split!r}")
         self.eval_split = eval_split
+        self.mask_history = mask_history
 
         self.train_log = UserSequences.from_frame(dataset.split("train"), dataset.n_users)
         self.full_log = UserSequences.from_frame(dataset.interactions, dataset.n_users)  # every split
@@ -134,6 +144,28 @@ class ReplayEnv(RecEnv):
         return rewards, clicked_position
 
     # --- evaluation --------------------------------------------------------------------------
+    def observe(self, users: torch.Tensor, position: torch.Tensor) -> Observation:
+        """The evaluation observation of each user at ``position`` [B] of their full sequence (every
+        split; ``position = length`` is after everything they did): the history window, ``consumed``
+        [B, n_items] bool (every earlier item) and, with ``mask_history``, ``exclude`` (the same)."""
+        obs = self._observation(self.full_log, users, position)
+        consumed = self.full_log.earlier_items(users, position, self.n_items)
+        obs["consumed"] = consumed
+        if self.mask_history:
+            obs["exclude"] = consumed
+        return obs
+
+    def protocol(self) -> dict:
+        return {
+            "env": self.name,
+            "evaluation": "logged replay, full-catalogue ranking",
+            "eval_split": self.eval_split,
+            "masking": "every earlier item of the user"
+            if self.mask_history
+            else "none (env.mask_history=false)",
+            "k": self.slate_size,
+        }
+
     @torch.no_grad()
     def evaluate(self, policy: Policy, users: torch.Tensor, seed: int) -> dict[str, float]:
         """Replay the ``eval_split`` interactions of ``users`` for the policy and a uniform-random one."""
@@ -145,7 +177,8 @@ class ReplayEnv(RecEnv):
 
     def replay_metrics(self, policy: Policy, users: torch.Tensor) -> dict[str, float]:
         """Per-user return and ranking metrics over each user's ``eval_split`` interactions, averaged over
-        the users that have any (users without are left out; none at all is an error)."""
+        the users that have any (users without are left out; none at all is an error); per task over
+        the users with held-out interactions of that behaviour; and the slates' beyond-accuracy figures."""
         log, k = self.full_log, self.slate_size
         targets = self._eval_positions(users)  # [B, T] positions in each full sequence, -1 = none
         n_events = (targets >= 0).sum(1)  # [B]
@@ -153,27 +186,46 @@ class ReplayEnv(RecEnv):
             raise ValueError(
                 f"env.eval_split={self.eval_split!r}: none of the {len(users)} users has such rows"
             )
+        per_task = len(self.tasks) > 1  # ranking metrics per behaviour only where there is a choice
         sums: dict[str, torch.Tensor] = {}
-        ranking = {"hr": hit_rate_at_k, "ndcg": ndcg_at_k, "mrr": mrr_at_k}
+        counts: dict[str, torch.Tensor] = {"": n_events}  # held-out interactions per user, per task
+        slates = []
         for t in range(targets.shape[1]):
             rows = (targets[:, t] >= 0).nonzero().squeeze(1)  # the users with a t-th held-out interaction
             user, position = users[rows], targets[rows, t]
-            slate = policy(self._observation(log, user, position))
+            slate = policy(self.observe(user, position))
             self.check_slate(slate, len(rows))
+            slates.append(slate.cpu())
             rewards, _ = self._judge(log, user, position, slate, torch.ones(len(rows), dtype=torch.bool))
-            target_items = log.item[log.rows(user, position)]
+            log_rows = log.rows(user, position)
             scores = _slate_scores(slate, self.n_items)  # [b, n_items]
+            ranking = {
+                f"{name}@{k}": fn(scores, log.item[log_rows], k) for name, fn in RANKING_METRICS.items()
+            }
             values = {("return" if task == "total" else f"return_{task}"): r for task, r in rewards.items()}
-            values |= {f"{name}@{k}": fn(scores, target_items, k) for name, fn in ranking.items()}
+            values |= ranking
+            if per_task:
+                behaviour = self._behaviour_of_event[log.event[log_rows]]  # [b]
+                for j, task in enumerate(self.tasks):
+                    is_task = (behaviour == j).float()
+                    counts.setdefault(task, torch.zeros(len(users), dtype=torch.long)).index_add_(
+                        0, rows, is_task.long()
+                    )
+                    values |= {f"{name}_{task}": value * is_task for name, value in ranking.items()}
             for name, value in values.items():
                 sums.setdefault(name, torch.zeros(len(users))).index_add_(0, rows, value.float())
-        counted = n_events > 0
         metrics = {}
         for name, total in sums.items():
-            per_user = total if name.startswith("return") else total / n_events.clamp(min=1)
-            metrics[name] = per_user[counted].mean().item()
-        metrics["episode_length"] = n_events[counted].float().mean().item()
-        return metrics
+            if name.startswith("return"):
+                per_user, counted = total, n_events > 0
+            else:
+                task = name.partition("_")[2] if per_task else ""
+                count = counts[task]
+                per_user, counted = total / count.clamp(min=1), count > 0
+            if counted.any():
+                metrics[name] = per_user[counted].mean().item()
+        metrics["episode_length"] = n_events[n_events > 0].float().mean().item()
+        return metrics | self.slate_metrics(torch.cat(slates))
 
     def _eval_positions(self, users: torch.Tensor) -> torch.Tensor:
         """[B, T]: positions (in each user's full sequence) of their ``eval_split`` rows; -1 pads."""
