@@ -197,3 +197,43 @@ class QLearningConfig:
 
 
 ALGORITHM_SCHEMAS.update({"qlearning": QLearningConfig})
+
+
+@dataclass
+class BPRConfig:
+    """BPR-MF: user and item embeddings trained on (user, positive, negative) triples of the train
+    split (rlrec.agents.bpr; Rendle et al. 2009). Defaults as RecBole's BPR, lr and steps tuned on the
+    MovieLens validation users (conf/algorithm/bpr.yaml)."""
+
+    _target_: str = "rlrec.agents.bpr.BPRAgent"
+    name: str = MISSING
+    lr: float = 1e-3
+    optimizer: dict[str, Any] = field(default_factory=_adam)
+    batch_size: int = 2048  # (user, positive, negative) triples per gradient step
+    embedding_dim: int = 64  # d of P_u and Q_i
+    reg_weight: float = 1e-4  # λ of λ · (‖P_u‖² + ‖Q_i‖² + ‖Q_j‖²)
+    mask_consumed: bool = False
+
+
+@dataclass
+class EASEConfig:
+    """EASE: closed-form item-to-item weights from the train split (rlrec.agents.neighbours; Steck 2019)."""
+
+    _target_: str = "rlrec.agents.neighbours.EASEAgent"
+    name: str = MISSING
+    reg_weight: float = 500.0  # λ of G = XᵀX + λI
+    mask_consumed: bool = False
+
+
+@dataclass
+class ItemKNNConfig:
+    """Item-based kNN over cosine similarity with shrinkage (rlrec.agents.neighbours; Sarwar et al. 2001)."""
+
+    _target_: str = "rlrec.agents.neighbours.ItemKNNAgent"
+    name: str = MISSING
+    k: int = 100  # neighbours kept per item
+    shrink: float = 10.0  # added to ‖x_i‖‖x_j‖, damping similarities resting on few users
+    mask_consumed: bool = False
+
+
+ALGORITHM_SCHEMAS.update({"bpr": BPRConfig, "ease": EASEConfig, "itemknn": ItemKNNConfig})
