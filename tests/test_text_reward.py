@@ -97,3 +97,25 @@ def test_replayed_reviews_are_rewarded_through_the_config(positive_model, tmp_pa
     _, rewards, _, _ = env.step(torch.tensor([[1, 0], [1, 5]]))  # user 3's item 1 has the review "meh"
     assert rewards["text"].tolist() == [1.0, 0.0]  # user 0's click on item 1 carries no text
     assert rewards["total"].tolist() == pytest.approx([1.2, 0.2])
+
+
+def test_review_text_reaches_sqns_logged_transitions(positive_model, tmp_path):
+    """SQN, supervised and off-policy REINFORCE learn from LoggedTransitions: user 3's two reviews
+    ("meh", "loved it") earn the classifier's text reward there too, the rows without text do not."""
+    from rlrec.agents.logged import LoggedTransitions, logged_batches
+
+    cfg = compose_config("reward=text_feedback", f"reward.model={positive_model}", output_dir=tmp_path)
+    reward = instantiate(cfg.reward)
+    dataset = make_dataset()
+    log = LoggedTransitions(dataset, reward, ("click", "cart", "purchase"), history_length=2)
+    rows = log.rows(torch.arange(len(log)))
+    # train rows in time order: user 0 (items 0, 1, 2, 3), user 1 (5, 0), user 2 (1), user 3 (0, 1 "meh", 2 "loved it")
+    assert rows["action"].tolist() == [0, 1, 2, 3, 5, 0, 1, 0, 1, 2]
+    assert rows["reward_text"].tolist() == [0.0] * 8 + [1.0, 1.0]
+    # text weight 1.0 on top of the click weight 0.2 (rate counts as click)
+    assert rows["reward_total"][-2:].tolist() == pytest.approx([1.2, 1.2])
+    # the batches an SQN agent draws (agents/sqn.py uses logged_batches) carry the same rewards
+    env = ReplayEnv(dataset, reward=reward, slate_size=2, horizon=10)
+    batch = next(logged_batches(env, history_length=2, batch_size=64, collection={}))
+    texts = batch["reward_text"] == 1.0
+    assert texts.any() and torch.allclose(batch["reward_total"][texts], torch.tensor(1.2))

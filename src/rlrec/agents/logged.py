@@ -2,7 +2,7 @@
 
 Each train-split interaction of a user, in time order, is one transition
 
-    s_t = the H items before it,  a_t = its item,  r_t = env.reward(its event),
+    s_t = the H items before it,  a_t = its item,  r_t = env.reward(its event, rating, feedback text),
     s_{t+1} = the H items up to and including it,  done_t = it is the user's last train interaction
 
 Events count as behaviours exactly as in ``env=replay`` (rlrec.envs.logged.EVENT_BEHAVIOUR: view, click,
@@ -58,7 +58,13 @@ class LoggedTransitions:
             )
         is_rate = torch.from_numpy((events == "rate").to_numpy())
         rating = torch.from_numpy(frame["rating"].cast(pl.Float32).fill_null(float("nan")).to_numpy().copy())
-        self.rewards = reward(outcomes, rating=torch.where(is_rate, rating, float("nan")))  # {task: [N]}
+        # Every logged row is an interaction that happened, so its feedback text (a review) counts, as
+        # it does in env=replay when the slate holds the item: reward=text_feedback scores it.
+        texts = frame["text"]
+        text = texts.to_list() if texts.null_count() < frame.height else None
+        self.rewards = reward(
+            outcomes, rating=torch.where(is_rate, rating, float("nan")), text=text
+        )  # {task: [N]}
 
     def __len__(self) -> int:
         return len(self.items)
