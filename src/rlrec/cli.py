@@ -10,6 +10,7 @@ USAGE = """usage: rlrec <command> [overrides]
 commands:
   train          train an agent: a Hydra app (overrides, -m for a sweep, --cfg job, --help)
   eval           evaluate a checkpoint with its run's config (ckpt=PATH [overrides]); writes eval.json
+  recommend      each user's top-K from a replay run's checkpoint (ckpt=PATH users=[ID,...] [--format json])
   data prepare   load, clean, split and cache a dataset; print its statistics
   encode         precompute the item-text embeddings of encoder=... into the cache (paths.cache_dir)
   report         tables (terminal, md, tex, csv) and learning curves over many run folders
@@ -20,6 +21,7 @@ examples:
   rlrec train algorithm.lr=0.0003 trainer.max_steps=5000
   rlrec train -m seed=0,1,2 algorithm.lr=0.001,0.0003
   rlrec eval ckpt=outputs/train/runs/2026-01-01/12-00-00/checkpoints/last.ckpt
+  rlrec recommend ckpt=outputs/train/runs/2026-01-01/12-00-00/checkpoints/last.ckpt users=[1,2]
   rlrec data prepare dataset=movielens dataset.path=data/ml-latest-small
   rlrec encode encoder=minilm
   rlrec report outputs/train/multiruns/2026-01-01/12-00-00 --baseline algorithm.lr=0.001
@@ -30,6 +32,7 @@ examples:
 COMMANDS = {
     "train": "rlrec.train",
     "eval": "rlrec.evaluate",
+    "recommend": "rlrec.recommend",
     "data": "rlrec.data.prepare",
     "encode": "rlrec.encoders.precompute",
     "report": "rlrec.report.cli",
