@@ -133,6 +133,7 @@ def make_bpr(n_users: int, n_items: int, dim: int = 2, **kwargs) -> BPRAgent:
     )
 
 
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log")  # no Trainer here
 def test_bpr_loss_on_two_users_by_hand():
     """P = [[1, 0], [0, 1]], Q = [[1, 0], [0, 2], [1, 1]]; triples (u0, 0, 1) and (u1, 1, 2):
     x_ui − x_uj = 1 − 0 and 2 − 1, each − ln σ(1) = ln(1 + e⁻¹); norms 1 + 1 + 4 = 6 and 1 + 4 + 2 = 7."""
