@@ -17,7 +17,7 @@ from rlrec.report.aggregate import group_runs
 from rlrec.report.curves import curve_filename, group_curve
 from rlrec.report.runs import load_runs
 from rlrec.report.stats import ci95_half_width, t_quantile, welch_p_value
-from rlrec.report.tables import latex_escape
+from rlrec.report.tables import is_reference, latex_escape
 from tests.conftest import TINY, run_rlrec
 
 T975 = {2: 4.302653, 5: 2.570582, 30: 2.042272}  # Student t table, two-sided 95 %
@@ -109,7 +109,10 @@ def test_report_table_matches_numbers_computed_from_the_summaries(sweep, tmp_pat
     expected = _expected_groups(sweep)
     metrics = sorted({name for group in expected.values() for name in group if name.startswith("eval/")})
     assert {row["metric"] for row in rows} == set(metrics) and "eval/return" in metrics
-    assert len(rows) == 4 * len(metrics)
+    # metrics @K exist only in the groups of that slate size (eval/hr@3 with env.slate_size=3)
+    assert len(rows) == sum(
+        len([name for name in group if name.startswith("eval/")]) for group in expected.values()
+    )
     for row in rows:
         settings = dict(item.split("=") for item in row["group"].split())
         assert set(settings) == {"algorithm.lr", "env.slate_size"}
@@ -144,8 +147,10 @@ def test_report_table_matches_numbers_computed_from_the_summaries(sweep, tmp_pat
     assert "eval/return\\_random" in tex[2] and "_" not in tex[2].replace("\\_", "")
     body = [line.removesuffix(r" \\").split(" & ")[1:] for line in tex[4:-2]]
     assert len(body) == 4
-    for column in range(len(metrics)):
-        assert sum(r"\textbf{" in line[column] for line in body) == 1
+    for column, metric in enumerate(metrics):  # one best per column, none for a reference policy
+        assert sum(r"\textbf{" in line[column] for line in body) == (0 if is_reference(metric) else 1)
+    assert is_reference("eval/return_random") and is_reference("eval/ndcg@10_random")
+    assert is_reference("eval/return_oracle_longterm") and not is_reference("eval/return_click")
     column = metrics.index("eval/return")
     best = max(float(r["mean"]) for r in rows if r["metric"] == "eval/return")
     (bold,) = [line[column] for line in body if r"\textbf{" in line[column]]
@@ -288,3 +293,45 @@ def test_reproduce_diff_shows_every_difference():
     lines = {line.split()[0]: line for line in table.splitlines()[1:]}
     assert lines["a"].split()[-1] == "0" and lines["b"].split()[-1] == "1e-07"
     assert lines["c"].split()[-1] == "missing" and lines["d"].split()[-1] == "missing"
+
+
+def test_reference_policies_are_never_bold_and_a_missing_metric_is_listed(tmp_path):
+    """Group x=2 has the higher eval/return_random and eval/return_oracle (the same simulator would
+    give them to every group): neither column gets a bold cell; eval/return and the lower exposure
+    Gini do. A metric no run has is named on stderr and the rest is still reported."""
+    a = {
+        "eval/return": 3.0,
+        "eval/return_random": 1.0,
+        "eval/return_oracle": 4.0,
+        "eval/popularity_gini@10": 0.9,
+    }
+    b = {
+        "eval/return": 2.0,
+        "eval/return_random": 1.5,
+        "eval/return_oracle": 5.0,
+        "eval/popularity_gini@10": 0.4,
+    }
+    _synthetic_run(tmp_path / "a", ["seed=0", "x=1"], a, [(10, 3.0)])
+    _synthetic_run(tmp_path / "b", ["seed=0", "x=2"], b, [(10, 2.0)])
+    metrics = [
+        "eval/return",
+        "eval/return_random",
+        "eval/return_oracle",
+        "eval/popularity_gini@10",
+        "eval/nope",
+    ]
+    out = tmp_path / "out"
+    result = run_rlrec("report", str(tmp_path), "--out", str(out), "--metric", *metrics, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "no completed run has eval/nope; reporting the rest" in result.stderr
+    table = (out / "results.md").read_text().splitlines()
+    header = [cell.strip() for cell in table[0].strip("|").split("|")]
+    cells = {
+        line.split("|")[1].strip(): [c.strip() for c in line.strip("|").split("|")] for line in table[2:4]
+    }
+    bold = {header[i] for row in cells.values() for i, cell in enumerate(row) if cell.startswith("**")}
+    assert bold == {"eval/return", "eval/popularity_gini@10"}
+    assert cells["x=1"][header.index("eval/return")].startswith("**")
+    assert cells["x=2"][header.index("eval/popularity_gini@10")].startswith("**")  # lower is better
+    latex = (out / "results.tex").read_text()
+    assert latex.count(r"\textbf{") == 2

@@ -24,9 +24,23 @@ _LATEX_SPECIAL = {
 }
 
 
+# Metrics of the policies an environment evaluates beside the agent (uniform-random, the simulator's
+# oracles): yardsticks, not results, so a table never marks them best.
+REFERENCE_POLICIES = ("random", "oracle", "oracle_longterm")
+
+
 def lower_is_better(metric: str) -> bool:
-    """Losses are minimised; every other reported metric (returns, HR, NDCG, …) is maximised."""
-    return "loss" in metric.rsplit("/", 1)[-1]
+    """Losses and exposure inequality (``popularity_gini@K``) are minimised; every other reported
+    metric (returns, HR, NDCG, coverage, novelty, ILD, …) is maximised."""
+    name = metric.rsplit("/", 1)[-1]
+    return "loss" in name or name.startswith("popularity_gini")
+
+
+def is_reference(metric: str) -> bool:
+    """``eval/return_random``, ``eval/ndcg@10_random``, ``eval/return_oracle_longterm``: a reference
+    policy's figure, never bolded."""
+    name = metric.rsplit("/", 1)[-1]
+    return any(name.endswith(f"_{policy}") for policy in REFERENCE_POLICIES)
 
 
 def latex_escape(text: str) -> str:
@@ -55,10 +69,13 @@ def _cell(row: Row | None, with_p: bool) -> str:
 
 
 def best_groups(rows: list[Row]) -> dict[str, str]:
-    """metric -> the group with the best mean (the first in table order on a tie)."""
+    """metric -> the group with the best mean (the first in table order on a tie); reference-policy
+    metrics (``is_reference``) have none."""
     groups, metrics, cells = _layout(rows)
     best = {}
     for metric in metrics:
+        if is_reference(metric):
+            continue
         candidates = [cells[(g, metric)] for g in groups if (g, metric) in cells]
         sign = -1.0 if lower_is_better(metric) else 1.0
         best[metric] = max(candidates, key=lambda row: sign * row.mean).group  # max keeps the first
@@ -105,7 +122,7 @@ def markdown_table(rows: list[Row], excluded: list[Excluded]) -> str:
 
 
 def latex_table(rows: list[Row]) -> str:
-    """A booktabs table; the best mean of each metric column is bold."""
+    """A booktabs table; the best mean of each metric column is bold (not in reference-policy columns)."""
     groups, metrics, cells = _layout(rows)
     best = best_groups(rows)
     lines = [
@@ -122,7 +139,7 @@ def latex_table(rows: list[Row]) -> str:
                 rendered.append("--")
                 continue
             mean = _fmt(row.mean)
-            mean = rf"\textbf{{{mean}}}" if best[metric] == group else mean
+            mean = rf"\textbf{{{mean}}}" if best.get(metric) == group else mean
             rendered.append(rf"{mean} $\pm$ {_fmt(row.ci95)}")
         lines.append(latex_escape(group) + " & " + " & ".join(rendered) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
