@@ -90,7 +90,7 @@ def test_ease_refuses_a_catalogue_too_large_for_a_dense_matrix():
     with pytest.raises(
         ValueError, match=r"algorithm=ease keeps a dense n_items × n_items matrix: 40000 items"
     ):
-        EASEAgent(n_items=40_000, slate_size=10, name="ease")
+        EASEAgent(n_items=40_000, slate_size=10, reg_weight=50.0, name="ease")
 
 
 # --- ItemKNN ---------------------------------------------------------------------------------------
@@ -123,13 +123,14 @@ def test_itemknn_keeps_each_items_k_nearest_neighbours():
 
 # --- BPR -------------------------------------------------------------------------------------------
 def make_bpr(n_users: int, n_items: int, dim: int = 2, **kwargs) -> BPRAgent:
+    settings = {"lr": 1e-3, "batch_size": 16, "reg_weight": 0.0, **kwargs}
     return BPRAgent(
         n_items=n_items,
         slate_size=1,
         n_users=n_users,
         optimizer=functools.partial(torch.optim.Adam),
         embedding_dim=dim,
-        **kwargs,
+        **settings,
     )
 
 

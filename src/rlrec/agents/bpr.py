@@ -80,15 +80,16 @@ class BPRAgent(RecAgent):
         slate_size: int,
         n_users: int,
         optimizer: Callable[..., torch.optim.Optimizer],
-        lr: float = 1e-3,
-        batch_size: int = 2048,
-        embedding_dim: int = 64,
-        reg_weight: float = 1e-4,
+        lr: float,
+        batch_size: int,
+        embedding_dim: int,
+        reg_weight: float,
         mask_consumed: bool = False,
         name: str = "bpr",
         **_unused,
     ) -> None:
-        # item_encoder and state_encoder arrive as for every agent: BPR learns its own item vectors.
+        # The defaults live in rlrec.agents.config.BPRConfig. item_encoder and state_encoder arrive as
+        # for every agent and are not used: BPR learns its own item vectors.
         super().__init__(n_items, slate_size, mask_consumed)
         require_positive("algorithm", batch_size=batch_size, embedding_dim=embedding_dim, n_users=n_users)
         self.save_hyperparameters(ignore=["item_encoder", "state_encoder", "optimizer"])

@@ -10,7 +10,8 @@ evaluated step, c_u = ``consumed(obs)`` (the full earlier sequence under the rep
 - ``itemknn``: W = S, the cosine similarity of item columns with shrinkage (Sarwar et al. 2001),
   each item's column keeping its k nearest neighbours (as RecBole's ItemKNN).
 
-W is a dense buffer, so it is in every checkpoint; catalogues over MAX_DENSE_ITEMS are refused.
+W is a dense buffer, so it is in every checkpoint; catalogues over MAX_DENSE_ITEMS are refused. The
+defaults of λ, k and shrink live in rlrec.agents.config (EASEConfig, ItemKNNConfig).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class EASEAgent(ItemToItemAgent):
     """EASE: a linear item-to-item model with a zero diagonal, ridge-regularised by λ (Steck 2019)."""
 
     def __init__(
-        self, n_items: int, slate_size: int, reg_weight: float = 500.0, mask_consumed: bool = False, **unused
+        self, n_items: int, slate_size: int, reg_weight: float, mask_consumed: bool = False, **unused
     ) -> None:
         if reg_weight <= 0:
             raise ValueError(f"algorithm.reg_weight (EASE's λ) must be positive, got {reg_weight}")
@@ -73,8 +74,8 @@ class ItemKNNAgent(ItemToItemAgent):
         self,
         n_items: int,
         slate_size: int,
-        k: int = 100,
-        shrink: float = 10.0,
+        k: int,
+        shrink: float,
         mask_consumed: bool = False,
         **unused,
     ) -> None:
