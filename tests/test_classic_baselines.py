@@ -61,10 +61,10 @@ def assert_matrix(actual: torch.Tensor, expected: list[list[float]]) -> None:
 
 # --- EASE ------------------------------------------------------------------------------------------
 def test_ease_weights_on_two_items_by_hand():
-    """Users {0, 1}, {0, 1}, {0}; λ = 1. With two items EASE is one ridge regression per item:
-    B_01 = x_0·x_1 / (x_0·x_0 + λ) = 2 / (3 + 1), B_10 = 2 / (2 + 1)."""
+    """Users {0, 1}, {0, 1}, {0} (user 1 had item 1 twice: X is binary); λ = 1. With two items EASE
+    is one ridge regression per item: B_01 = x_0·x_1 / (x_0·x_0 + λ) = 2 / (3 + 1), B_10 = 2 / (2 + 1)."""
     agent = EASEAgent(n_items=2, slate_size=1, reg_weight=1.0)
-    agent.prepare(SimpleNamespace(dataset=train_dataset([[0, 1], [0, 1], [0]], n_items=2)))
+    agent.prepare(SimpleNamespace(dataset=train_dataset([[0, 1], [0, 1, 1], [0]], n_items=2)))
     assert_matrix(agent.weights, [[0.0, 0.5], [2 / 3, 0.0]])
 
 

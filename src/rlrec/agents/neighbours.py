@@ -16,6 +16,8 @@ defaults of λ, k and shrink live in rlrec.agents.config (EASEConfig, ItemKNNCon
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
 from rlrec.agents.baselines import BaselineAgent
@@ -40,10 +42,10 @@ class ItemToItemAgent(BaselineAgent):
         self.register_buffer("weights", torch.zeros(n_items, n_items))  # W [n_items, n_items]
 
     def prepare(self, env) -> None:
-        self.weights.copy_(self.item_weights(train_matrix(env.dataset, self.n_items)).float())
+        self.weights.copy_(self.item_weights(train_gram(env.dataset, self.n_items)).float())
 
-    def item_weights(self, x: torch.Tensor) -> torch.Tensor:
-        """W [n_items, n_items] from the binary train matrix X [n_users, n_items] (float64)."""
+    def item_weights(self, gram: torch.Tensor) -> torch.Tensor:
+        """W [n_items, n_items] from XᵀX [n_items, n_items] (float64) of the binary train matrix X."""
         raise NotImplementedError
 
     def scores(self, obs: Observation) -> torch.Tensor:
@@ -60,9 +62,9 @@ class EASEAgent(ItemToItemAgent):
             raise ValueError(f"algorithm.reg_weight (EASE's λ) must be positive, got {reg_weight}")
         super().__init__(n_items, slate_size, mask_consumed, **unused)
 
-    def item_weights(self, x: torch.Tensor) -> torch.Tensor:
-        gram = x.T @ x + self.hparams.reg_weight * torch.eye(self.n_items, dtype=x.dtype)  # G = XᵀX + λI
-        p = torch.linalg.inv(gram)  # P = G⁻¹, symmetric positive definite
+    def item_weights(self, gram: torch.Tensor) -> torch.Tensor:
+        g = gram + self.hparams.reg_weight * torch.eye(self.n_items, dtype=gram.dtype)  # G = XᵀX + λI
+        p = torch.linalg.inv(g)  # P = G⁻¹, symmetric positive definite
         b = -p / p.diagonal()[None, :]  # B_ij = −P_ij / P_jj
         return b.fill_diagonal_(0.0)
 
@@ -85,23 +87,29 @@ class ItemKNNAgent(ItemToItemAgent):
             )
         super().__init__(n_items, slate_size, mask_consumed, **unused)
 
-    def item_weights(self, x: torch.Tensor) -> torch.Tensor:
-        overlap = x.T @ x  # [n_items, n_items] x_i · x_j: users who had both
-        norm = overlap.diagonal().sqrt()  # [n_items] ‖x_i‖
+    def item_weights(self, gram: torch.Tensor) -> torch.Tensor:
+        norm = gram.diagonal().sqrt()  # [n_items] ‖x_i‖; gram_ij = x_i · x_j, the users who had both
         # an item nobody had in train has a zero column and overlap 0 with all: keep its similarity 0
         denominator = (norm[:, None] * norm[None, :] + self.hparams.shrink).clamp(min=1e-12)
-        similarity = (overlap / denominator).fill_diagonal_(0.0)
+        similarity = (gram / denominator).fill_diagonal_(0.0)
         # column j scores item j from its k nearest neighbours i (score_uj = Σ_i c_ui S_ij)
         k = min(self.hparams.k, self.n_items)
         nearest, rows = similarity.topk(k, dim=0)  # [k, n_items]
         return torch.zeros_like(similarity).scatter_(0, rows, nearest)
 
 
-def train_matrix(dataset, n_items: int) -> torch.Tensor:
-    """X [n_users, n_items] float64: 1 where the user interacted with the item in the train split."""
+def train_gram(dataset, n_items: int) -> torch.Tensor:
+    """XᵀX [n_items, n_items] float64 of the binary train matrix X [n_users, n_items] (X_ui = 1 where u
+    interacted with i in the train split), X kept sparse so memory grows with n_items², not n_users."""
     train = dataset.split("train")
     users = torch.from_numpy(train["user_id"].to_numpy().astype("int64"))
     items = torch.from_numpy(train["item_id"].to_numpy().astype("int64"))
-    x = torch.zeros(dataset.n_users, n_items, dtype=torch.float64)
-    x[users, items] = 1.0
-    return x
+    pairs = torch.unique(users * n_items + items)  # a repeated interaction still counts once
+    index = torch.stack((pairs // n_items, pairs % n_items))  # [2, nnz], sorted and unique
+    ones = torch.ones(len(pairs), dtype=torch.float64)
+    x = torch.sparse_coo_tensor(
+        index, ones, (dataset.n_users, n_items), is_coalesced=True, check_invariants=True
+    )
+    with warnings.catch_warnings():  # torch's sparse product goes through CSR, which warns it is "beta"
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state")
+        return torch.sparse.mm(x.t(), x).to_dense()
