@@ -30,6 +30,8 @@ def test_eval_of_the_last_checkpoint_reproduces_the_final_evaluation(finished_ru
     for name, value in written["metrics"].items():  # same weights, same users, same env seed
         assert value == pytest.approx(summary[name], abs=1e-6), name
     assert "eval/return" in result.stdout and "eval.json" in result.stdout
+    run_protocol = json.loads((finished_run / "summary.json").read_text())["protocol"]
+    assert written["protocol"] == run_protocol and run_protocol["env"] == "synthetic"
 
 
 def test_eval_with_an_override_that_changes_the_agent_names_the_mismatch(finished_run, tmp_path):

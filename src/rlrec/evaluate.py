@@ -71,7 +71,7 @@ def evaluate_checkpoint(ckpt: Path, overrides: list[str]) -> dict[str, Any]:
     from rlrec.runtime.compose import compose_or_exit
     from rlrec.runtime.manifest import write_json
     from rlrec.runtime.seeding import seed_everything
-    from rlrec.train import build_experiment
+    from rlrec.train import build_experiment, evaluation_protocol
 
     all_overrides = [*run_overrides(ckpt), *overrides]
     cfg = compose_or_exit("eval", [*all_overrides, "paths.output_dir=" + str(ckpt.parent)])
@@ -89,6 +89,7 @@ def evaluate_checkpoint(ckpt: Path, overrides: list[str]) -> dict[str, Any]:
         "overrides": all_overrides,
         "env": cfg.env.name,
         "eval_split": cfg.env.get("eval_split", "held-out users"),
+        "protocol": evaluation_protocol(cfg, env, agent),
         "metrics": {f"eval/{name}": value for name, value in sorted(metrics.items())},
     }
     write_json(ckpt.parent / "eval.json", result)
