@@ -203,9 +203,7 @@ ALGORITHM_SCHEMAS.update({"qlearning": QLearningConfig})
 class BPRConfig:
     """BPR-MF: user and item embeddings trained on (user, positive, negative) triples of the train
     split (rlrec.agents.bpr; Rendle et al. 2009). Embedding size and batch as RecBole's BPR; lr and
-    reg_weight chosen on the validation users of experiment=paper_movielens (env.eval_split=valid,
-    seed 0, 12000 steps): NDCG@10 / HR@10 0.0351 / 0.0738 at lr 3e-3, 0.0349 / 0.0705 at 1e-3 (a tie);
-    reg_weight 1e-4 / 1e-3 / 1e-2 / 3e-2 / 1e-1 at lr 1e-3: 0.0305 / 0.0310 / 0.0349 / 0.0275 / 0.0211."""
+    reg_weight chosen on the MovieLens validation users (the trials: docs/results.md)."""
 
     _target_: str = "rlrec.agents.bpr.BPRAgent"
     name: str = MISSING
@@ -220,9 +218,8 @@ class BPRConfig:
 @dataclass
 class EASEConfig:
     """EASE: closed-form item-to-item weights from the train split (rlrec.agents.neighbours; Steck 2019).
-    λ chosen on the validation users of experiment=paper_movielens (610 users; Steck's few hundred were
-    for the far larger Gram matrix of ML-20M): NDCG@10 at λ = 10 / 25 / 50 / 100 / 250 / 500 / 1000:
-    0.0433 / 0.0457 / 0.0478 / 0.0459 / 0.0463 / 0.0446 / 0.0409."""
+    λ chosen on the MovieLens validation users (docs/results.md); Steck's few hundred were for the far
+    larger Gram matrix of ML-20M."""
 
     _target_: str = "rlrec.agents.neighbours.EASEAgent"
     name: str = MISSING
@@ -233,9 +230,8 @@ class EASEConfig:
 @dataclass
 class ItemKNNConfig:
     """Item-based kNN over cosine similarity with shrinkage (rlrec.agents.neighbours; Sarwar et al. 2001).
-    k and shrink chosen on the validation users of experiment=paper_movielens (RecBole's defaults are
-    100 and 10): NDCG@10 at shrink 0 for k = 5 / 10 / 20 / 50 / 100 / 200: 0.0505 / 0.0422 / 0.0367 /
-    0.0368 / 0.0352 / 0.0330; at k = 5, shrink 0 / 10 / 50: 0.0505 / 0.0489 / 0.0430."""
+    k and shrink chosen on the MovieLens validation users (docs/results.md; RecBole's defaults are 100
+    and 10)."""
 
     _target_: str = "rlrec.agents.neighbours.ItemKNNAgent"
     name: str = MISSING
