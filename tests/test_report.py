@@ -147,11 +147,13 @@ def test_report_table_matches_numbers_computed_from_the_summaries(sweep, tmp_pat
     assert "eval/return\\_random" in tex[2] and "_" not in tex[2].replace("\\_", "")
     body = [line.removesuffix(r" \\").split(" & ")[1:] for line in tex[4:-2]]
     assert len(body) == 4
-    for column, metric in enumerate(metrics):  # one best per column, none for a reference policy
+    columns = [name.replace("\\_", "_") for name in tex[2].removesuffix(r" \\").split(" & ")[1:]]
+    assert sorted(columns) == metrics
+    for column, metric in enumerate(columns):  # one best per column, none for a reference policy
         assert sum(r"\textbf{" in line[column] for line in body) == (0 if is_reference(metric) else 1)
     assert is_reference("eval/return_random") and is_reference("eval/ndcg@10_random")
     assert is_reference("eval/return_oracle_longterm") and not is_reference("eval/return_click")
-    column = metrics.index("eval/return")
+    column = columns.index("eval/return")
     best = max(float(r["mean"]) for r in rows if r["metric"] == "eval/return")
     (bold,) = [line[column] for line in body if r"\textbf{" in line[column]]
     assert bold.startswith(rf"\textbf{{{best:.4f}}}")
