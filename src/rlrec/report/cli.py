@@ -53,9 +53,7 @@ def main(args: list[str]) -> int:
         return 1
     missing = [metric for metric in metrics if metric not in {row.metric for row in rows}]
     if missing:
-        print(
-            f"rlrec report: no completed run has {', '.join(missing)}; reporting the rest", file=sys.stderr
-        )
+        print(f"rlrec report: no completed run has {', '.join(missing)}; reporting the rest", file=sys.stderr)
     out = options.out or options.dir
     out.mkdir(parents=True, exist_ok=True)
     print(terminal_table(rows, runs.excluded), end="")
