@@ -8,38 +8,23 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
-import polars as pl
 import pytest
 import torch
 
 from rlrec.agents.bpr import BPRAgent, TrainPairs
 from rlrec.agents.neighbours import EASEAgent, ItemKNNAgent
-from rlrec.data.schema import EVENT_DTYPE, INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE, RecDataset
+from rlrec.data.schema import RecDataset
 from rlrec.train import train
 from tests.conftest import compose_config
+from tests.test_replay_env import make_dataset
 
 
 def train_dataset(baskets: list[list[int]], n_items: int) -> RecDataset:
-    """Train-split clicks: user u interacted with the items ``baskets[u]`` (in that order)."""
-    rows = [
-        (u, i, t, "click", None, None, "train")
-        for u, basket in enumerate(baskets)
-        for t, i in enumerate(basket)
-    ]
-    frame = pl.DataFrame(rows, schema=[*INTERACTIONS_SCHEMA, "split"], orient="row").cast(
-        {**INTERACTIONS_SCHEMA, "event": EVENT_DTYPE, "split": SPLIT_DTYPE}
-    )
-    items = pl.DataFrame(
-        {
-            "item_id": range(n_items),
-            "title": [f"t{i}" for i in range(n_items)],
-            "text": None,
-            "category": None,
-        }
-    ).cast(ITEMS_SCHEMA)
-    users = torch.arange(len(baskets))
-    dataset = RecDataset("baskets", frame, items, len(baskets), users, users, "baskets-key")
-    dataset.validate()
+    """Train-split clicks: user u interacted with the items ``baskets[u]`` (in that order); every
+    user is also an evaluation user."""
+    rows = [(u, i, "click", None, None, "train") for u, basket in enumerate(baskets) for i in basket]
+    dataset = make_dataset(rows, n_items)
+    dataset.eval_users = torch.arange(len(baskets))
     return dataset
 
 

@@ -55,6 +55,9 @@ class RecEnv:
     # The attributes that change during an episode (set by reset and step): with the generator's
     # state they are what a checkpoint must hold to continue the episode in flight (state_dict).
     episode_state: tuple[str, ...] = ()
+    # What evaluation metrics read of the dataset, computed on first use (item_popularity, ...).
+    _item_popularity: torch.Tensor | None = None
+    _item_vectors: torch.Tensor | None = None
 
     def _init_shared(
         self,
@@ -202,7 +205,7 @@ class RecEnv:
 
     def item_popularity(self) -> torch.Tensor:
         """[n_items] float: train-split interactions per item (novelty's popularity)."""
-        if getattr(self, "_item_popularity", None) is None:
+        if self._item_popularity is None:
             from rlrec.agents.baselines import train_item_counts
 
             self._item_popularity = train_item_counts(self.dataset, self.n_items)
@@ -213,7 +216,7 @@ class RecEnv:
         every algorithm (an agent's own item tower would make ILD incomparable across models, and the
         baselines have none): the world's topic vectors where the data is simulated, else the items'
         co-consumption in the train split (rlrec.metrics.beyond.co_consumption_vectors)."""
-        if getattr(self, "_item_vectors", None) is None:
+        if self._item_vectors is None:
             world = getattr(self.dataset, "world", None)
             if world is not None:
                 self._item_vectors = world.item_topics.float()
@@ -256,9 +259,10 @@ class RecEnv:
 
         steps: dict = {}
         episodes = episode_returns(self, policy, users, seed, steps)
+        slates = torch.cat(steps.pop("slates"))
         metrics = episode_metrics(episodes)
         metrics |= slate_step_metrics(steps, episodes["episode_length"], self.slate_size)
-        metrics |= self.slate_metrics(torch.cat(steps.pop("slates")))
+        metrics |= self.slate_metrics(slates)
         random = episode_returns(
             self, uniform_random_policy(self.n_items, self.slate_size, seed), users, seed
         )
@@ -283,8 +287,6 @@ def slate_step_metrics(steps: dict[str, torch.Tensor], length: torch.Tensor, k: 
     per_step = length.clamp(min=1)
     metrics = {}
     for key, total in steps.items():
-        if key == "slates":
-            continue
         stat, _, task = key.partition("_")  # hits | dcg | rr, and the task, if any
         suffix = f"_{task}" if task else ""
         mean = (total / per_step).mean().item()

@@ -49,15 +49,16 @@ def _record_step(steps: dict, slate, rewards, clicked_position, alive) -> None:
     steps.setdefault("slates", []).append(slate[alive].cpu())
     position = clicked_position.float() + 1  # 1-based, 0 = no click
     hit = (clicked_position >= 0) & alive
-    credit = {
+    clicked = {
         "hits": hit.float(),
         "dcg": torch.where(hit, 1.0 / torch.log2(position + 1), 0.0),
         "rr": torch.where(hit, 1.0 / position.clamp(min=1), 0.0),
     }
+    credit = dict(clicked)
     for task in ("cart", "purchase"):
         if task in rewards:
             done_it = hit & (rewards[task] > 0)
-            credit |= {f"{name}_{task}": value * done_it for name, value in list(credit.items())[:3]}
+            credit |= {f"{name}_{task}": value * done_it for name, value in clicked.items()}
     for name, value in credit.items():
         steps[name] = steps.get(name, torch.zeros(len(alive))) + value
 
