@@ -46,28 +46,8 @@ TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 (it loads only the checkpoints it wrote). No 
 pyproject.toml: it would pin the project's numpy below 2 and pull ray 2.6.3 and exact colorlog and
 colorama pins into rlrec's environment, while `pip install recbole` beside numpy 2 breaks at import.
 
-One full run (--jobs 2 on this 2-core machine, shared with other jobs; test users, earlier items
-masked; NDCG@10 / HR@10 / wall s):
-    popularity        rlrec 0.0204 / 0.0426 /   55   RecBole Pop      0.0203 / 0.0393 /  42   1.00x
-    BPR-MF            rlrec 0.0333 / 0.0721 /  456   RecBole BPR      0.0246 / 0.0508 / 169   1.35x
-    GRU               rlrec 0.0397 / 0.0770 /  421   RecBole GRU4Rec  0.0159 / 0.0311 / 807   2.50x
-    SASRec            rlrec 0.0324 / 0.0705 / 1025*  RecBole SASRec   0.0315 / 0.0672 / 897   1.03x
-    SQN (GRU)         rlrec 0.0375 / 0.0803 /  924*
-    rlrec best (GRU) / RecBole best (SASRec): 1.26x. RecBole's own evaluator, no mask for sequential
-    models: GRU4Rec 0.0099, SASRec 0.0153. (* over the budget: the calibration ran beside another job.)
-RecBole's BPR stopped early (stopping_step 10, best valid at epoch 29 of 39) while its valid NDCG@10
-was still rising through a noisy plateau; with --recbole-config '{"stopping_step": 1000}' it runs all
-300 epochs in 551 s and reaches 0.0375 / 0.0803 (best valid 0.0388), above rlrec's BPR at 12000
-steps (0.0333; 0.0324 with algorithm.reg_weight=0; 0.0305 at 24000 steps; 0.0268 at 1700 steps,
-RecBole's 39 epochs of triples, where RecBole had 0.0246). So the gap is not training length or the
-L2 term; left: RecBole tests its best-valid epoch of 300 (the valid users are the test users), rlrec
-its last step; xavier-normal init (std ~0.02-0.05) against N(0, 0.1); epochs without replacement
-against uniform draws. Single seeds scatter by ~0.005 NDCG@10 here (conf/experiment/paper_movielens
-.yaml). With that RecBole BPR as its best, rlrec's best is 1.06x.
-RecBole's GRU4Rec and SASRec are cut by the budget (8 and 5 epochs), not by early stopping.
-The closed-form baselines (--models ease itemknn; ~30 s each, so any budget gives these): EASE rlrec
-0.0457 / 0.0951 (λ 50) vs RecBole 0.0354 / 0.0770 (its default λ 250), 1.29x; ItemKNN rlrec 0.0368 /
-0.0770 (k 5) vs RecBole 0.0335 / 0.0689 (k 100), 1.10x.
+Measured tables, and why BPR differs by seed rather than by library: docs/results.md
+("rlrec beside RecBole").
 """
 
 from __future__ import annotations
