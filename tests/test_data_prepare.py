@@ -215,6 +215,9 @@ def test_data_prepare_prints_statistics_then_reads_the_cache(tmp_path):
     ):
         assert line in out, f"{line!r} missing from:\n{out}"
     assert "prepared and written to the cache" in out
+    samples = [line for line in out.splitlines() if line.startswith("  item ")]
+    assert "item texts the language model reads (3 of 5)" in out and len(samples) == 3, out
+    assert "Good, the Bad and the Ugly, The (1966). Genres: Action, Western" in out  # the template, rendered
     assert [
         line.split()[-1] for line in out.splitlines() if line.strip().startswith(("users", "items "))
     ] == ["4", "5"]

@@ -185,6 +185,17 @@ def _to_dataset(name: str, tables: dict[str, Any], key: str, entry: Path, from_c
     return dataset
 
 
+SAMPLE_TEXTS = 3  # item texts `rlrec data prepare` shows: what the language model will read
+
+
+def format_sample_texts(items, n: int = SAMPLE_TEXTS) -> str:
+    """The first, middle and last item's text (``dataset.text_template`` rendered), one per line."""
+    texts = items["text"].to_list()
+    picks = sorted({round(k * (len(texts) - 1) / max(n - 1, 1)) for k in range(n)}) if texts else []
+    lines = [f"  item {i}: {texts[i]!r}" for i in picks]
+    return "\n".join([f"item texts the language model reads ({len(picks)} of {len(texts):,}):", *lines])
+
+
 def main(args: list[str]) -> int:
     """``rlrec data prepare [overrides]``: load (or read from the cache) and print the statistics."""
     from hydra.utils import instantiate
@@ -203,6 +214,7 @@ def main(args: list[str]) -> int:
         print(f"rlrec data prepare: {cause}", file=sys.stderr)
         return 1
     print(format_stats(dataset.stats))
+    print("\n" + format_sample_texts(dataset.items))
     if dataset.cache_entry is not None:
         how = "read from the cache" if dataset.from_cache else "prepared and written to the cache"
         print(f"\n{how}: {dataset.cache_entry} (statistics in stats.json)")
