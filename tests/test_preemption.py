@@ -23,7 +23,8 @@ def _start(run_dir, cwd, *extra):
     )
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1])
+# SIGUSR1 (the SLURM pre-timeout signal) takes the same path as SIGTERM: run by `make test-full`.
+@pytest.mark.parametrize("signum", [signal.SIGTERM, pytest.param(signal.SIGUSR1, marks=pytest.mark.slow)])
 def test_a_signal_checkpoints_and_exits_cleanly_and_the_run_resumes(tmp_path, signum):
     run_dir = tmp_path / "run"
     process = _start(run_dir, tmp_path)

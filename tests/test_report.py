@@ -265,6 +265,7 @@ def test_reproduce_a_finished_run_gives_zero_differences(tmp_path):
     assert result.returncode == 2 and "overrides.yaml not found" in result.stderr
 
 
+@pytest.mark.slow  # reproduce of one run is in the fast suite
 def test_reproduce_a_job_of_a_sweeping_preset_reruns_it_alone(tmp_path):
     """experiment=paper_quick sweeps by itself (hydra.mode: MULTIRUN); its jobs re-run as one run."""
     sweep = tmp_path / "sweep"

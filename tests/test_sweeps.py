@@ -32,6 +32,7 @@ def test_joblib_launcher_runs_jobs_in_parallel_processes(tmp_path):
     assert "Joblib.Parallel(n_jobs=2" in result.stdout + result.stderr, "the joblib launcher ran the jobs"
 
 
+@pytest.mark.slow  # a second launcher plugin (joblib is in the fast suite)
 def test_submitit_local_launcher_runs_the_sweep(tmp_path):
     """The SLURM launcher's local twin: same plugin, same job wrapping, no cluster."""
     sweep = tmp_path / "sweep"
@@ -55,6 +56,7 @@ def test_slurm_launcher_config_composes_with_our_defaults(tmp_path):
     assert launcher["partition"] == "gpu" and launcher["timeout_min"] == 240
 
 
+@pytest.mark.slow  # a sweeper plugin end to end
 def test_optuna_search_returns_the_configured_metric(tmp_path):
     sweep = tmp_path / "sweep"
     result = run_rlrec(
