@@ -214,17 +214,24 @@ def build_experiment(cfg: DictConfig, rank: int = 0, world_size: int = 1) -> Exp
 
 def build_item_encoder(cfg: DictConfig, dataset):
     """The item tower g(item); encoders that read text (an ``item_texts`` argument) also get the item
-    texts and the embedding cache folder, passed to a partial so the texts are not merged into the config."""
+    texts and the embedding cache folder, and those with a ``trained_items`` argument (encoder=hybrid)
+    the [n_items] bool mask of items with a train-split interaction, passed to a partial so neither
+    is merged into the config."""
     import inspect
 
     from hydra.utils import get_class, instantiate
 
+    from rlrec.encoders.hybrid import train_split_items
+
     log.info(f"Instantiating encoder <{cfg.encoder._target_}>")
     make_encoder = instantiate(cfg.encoder, _partial_=True)
-    if "item_texts" not in inspect.signature(get_class(cfg.encoder._target_)).parameters:
-        return make_encoder(n_items=dataset.n_items)
-    texts = dataset.items["text"].to_list()
-    return make_encoder(n_items=dataset.n_items, item_texts=texts, cache_dir=cfg.paths.cache_dir)
+    parameters = inspect.signature(get_class(cfg.encoder._target_)).parameters
+    inputs: dict[str, Any] = {"n_items": dataset.n_items}
+    if "item_texts" in parameters:
+        inputs.update(item_texts=dataset.items["text"].to_list(), cache_dir=cfg.paths.cache_dir)
+    if "trained_items" in parameters:
+        inputs["trained_items"] = train_split_items(dataset)
+    return make_encoder(**inputs)
 
 
 def _resume_path(ckpt_path: str | None) -> str | None:

@@ -244,3 +244,18 @@ class ItemKNNConfig:
 
 
 ALGORITHM_SCHEMAS.update({"bpr": BPRConfig, "ease": EASEConfig, "itemknn": ItemKNNConfig})
+
+
+@dataclass
+class LMZeroShotConfig:
+    """No training: score(u, i) = cos(LM(profile text of u's history), LM(text of i)) with the run's
+    text item encoder's language model (rlrec.agents.zero_shot)."""
+
+    _target_: str = "rlrec.agents.zero_shot.LMZeroShotAgent"
+    name: str = MISSING
+    profile_items: int = 5  # the most recent history items whose texts make the profile
+    profile_template: str = "{titles}"  # {titles} = their item texts, oldest first, joined by "; "
+    mask_consumed: bool = False
+
+
+ALGORITHM_SCHEMAS.update({"lm_zero_shot": LMZeroShotConfig})

@@ -60,11 +60,24 @@ class GPT2EncoderConfig(TextEncoderConfig):
     pooling: str = "last"
 
 
+@dataclass
+class HybridEncoderConfig(MiniLMEncoderConfig):
+    """g(item) = W · LM(text(item)) + 1[item in train] · E[item] (rlrec.encoders.hybrid): the text part
+    takes every text-encoder setting (packaged MiniLM by default), the id part is zero for items
+    without a train-split interaction, so cold items are ranked by their text alone."""
+
+    _target_: str = "rlrec.encoders.hybrid.HybridItemEncoder"
+    # std of the id embeddings' initial draw; 0: the tower starts as the text tower and each trained
+    # item learns its offset from its text vector (the never-trained rows are zero whatever this is)
+    id_init_std: float = 0.0
+
+
 ENCODER_SCHEMAS: dict[str, Any] = {
     "id": IdEncoderConfig,
     "minilm": MiniLMEncoderConfig,
     "bert": BertEncoderConfig,
     "gpt2": GPT2EncoderConfig,
+    "hybrid": HybridEncoderConfig,
 }
 
 
