@@ -25,7 +25,7 @@ evaluation) on one torch thread (OMP_NUM_THREADS=1 and torch.set_num_threads(1) 
 RecBole trains up to its default 300 epochs with early stopping on valid NDCG@10 (stopping_step 10)
 and a time guard: no new epoch when the mean epoch would not fit, an epoch cut mid-way at the
 deadline, then the best-valid checkpoint is tested. rlrec's ``trainer.max_steps`` is the preset's
-12000 capped to fit the budget, from two short calibration runs (not counted in the wall time);
+budget for the algorithm (``trainer.max_steps_by_algorithm``, else ``max_steps``) capped to fit the budget, from two short calibration runs (not counted in the wall time);
 ``trainer.eval_every`` is the last step, so it evaluates once, on the test users, at the end.
 
 RecBole lives in its own venv (its pins clash with rlrec's: numpy<2, ray<=2.6.3, colorlog==4.7.2,
@@ -64,7 +64,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 DATASET = "ml-rlrec"
-RLREC_MAX_STEPS = 12_000  # conf/experiment/paper_movielens.yaml, chosen on the validation users
+PRESET = Path(__file__).resolve().parents[1] / "conf" / "experiment" / "paper_movielens.yaml"
+
+
+def preset_max_steps(algorithm: str) -> int:
+    """The preset's step budget for ``algorithm`` (trainer.max_steps_by_algorithm, else max_steps)."""
+    from omegaconf import OmegaConf
+
+    trainer = OmegaConf.load(PRESET).trainer
+    return int(trainer.get("max_steps_by_algorithm", {}).get(algorithm, trainer.max_steps))
+
+
 RECBOLE_MAX_LEN = 10  # rlrec's algorithm.history_length (conf/algorithm/supervised.yaml, sqn.yaml)
 K = 10
 
@@ -327,7 +337,7 @@ def rlrec_train(overrides: list[str], run_dir: Path, steps: int, dataset_path: s
     command = [
         rlrec_executable(), "train", "experiment=paper_movielens", "hydra.mode=RUN", f"dataset.path={dataset_path}",
         "encoder=id", "seed=0", f"hydra.run.dir={run_dir}", f"trainer.max_steps={steps}",
-        f"trainer.eval_every={steps}", *overrides,
+        f"trainer.eval_every={steps}", "trainer.max_steps_by_algorithm={}", *overrides,
     ]  # fmt: skip
     start = time.perf_counter()
     done = subprocess.run(command, env=single_thread_env(), capture_output=True, text=True, timeout=timeout)
@@ -428,7 +438,7 @@ def main() -> None:
         return
 
     budget = 60.0 if args.quick else args.budget_s
-    max_steps, max_epochs = (50, 2) if args.quick else (RLREC_MAX_STEPS, 300)
+    max_epochs = 2 if args.quick else 300
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="rlrec-bench-recbole-"))
     work.mkdir(parents=True, exist_ok=True)
     stats = export_split(work, args.dataset_path)
@@ -450,6 +460,8 @@ def main() -> None:
                 args.recbole_python, MODELS[key][3], work, budget, max_epochs, args.recbole_config
             )
         else:
+            algorithm = next(o.partition("=")[2] for o in MODELS[key][1] if o.startswith("algorithm="))
+            max_steps = 50 if args.quick else preset_max_steps(algorithm)
             result = run_rlrec(key, work, budget, args.dataset_path, max_steps, calibrate=not args.quick)
         print(f"  [started {began}] {side:7} {key:10} {json.dumps(result)}", flush=True)
         return task, result

@@ -218,3 +218,13 @@ def test_a_nan_loss_stops_the_run_naming_the_step_and_term_and_keeps_the_last_go
     assert all(torch.isfinite(value).all() for value in last["state_dict"].values())
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["status"] == "failed"
+
+
+def test_max_steps_by_algorithm_sets_that_algorithms_budget_only(tmp_path):
+    def last_step(run, *overrides):
+        train(compose_config("trainer.eval_every=5", *overrides, output_dir=tmp_path / run))
+        return pl.read_parquet(tmp_path / run / "metrics.parquet")["step"].max()
+
+    own = "+trainer.max_steps_by_algorithm={dqn: 10, sqn: 30}"
+    assert last_step("dqn", "trainer.max_steps=20", own) == 10
+    assert last_step("other", "trainer.max_steps=20", "+trainer.max_steps_by_algorithm={sqn: 30}") == 20

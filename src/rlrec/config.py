@@ -43,6 +43,9 @@ class TrainerConfig:
     num_nodes: int = 1
     precision: str = "32-true"
     max_steps: int = 3000
+    # algorithm name -> its max_steps, over max_steps: a grid over algorithms (experiment=paper_movielens)
+    # gives each the step budget chosen for it on the validation split
+    max_steps_by_algorithm: dict[str, int] = field(default_factory=dict)
     eval_every: int = 500  # training steps between evaluations; there is always one at the end
     log_every_n_steps: int = 50
     gradient_clip_val: Optional[float] = None

@@ -36,6 +36,9 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
     if cfg.seed is None:
         cfg.seed = fresh_seed()  # `${seed}` interpolations (dataset.seed) then read the recorded seed
     seed = cfg.seed
+    budget = cfg.trainer.max_steps_by_algorithm.get(cfg.algorithm.name)
+    if budget is not None:  # this algorithm's own step budget (trainer.max_steps_by_algorithm)
+        cfg.trainer.max_steps = budget
     # Only rank 0 writes the run folder's files (summary, manifest, metrics, checkpoints, W&B).
     writes = process_rank() == 0
     manifest = start_manifest(run_dir, command, overrides, seed, cfg.trainer.accelerator) if writes else {}
