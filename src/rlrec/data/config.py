@@ -49,10 +49,11 @@ class PreprocessConfig:
 class SplitConfig:
     """How interactions are divided into train / valid / test (seeded where random)."""
 
-    method: str = "leave_one_out"  # leave_one_out | chronological | random_users
+    method: str = "leave_one_out"  # leave_one_out | chronological | random_users | cold_items
     valid_fraction: float = 0.1  # chronological: share of time-ordered rows; random_users: share of users
     test_fraction: float = 0.1
-    seed: Optional[int] = "${seed}"  # type: ignore[assignment]  # only random_users uses it
+    cold_fraction: float = 0.1  # cold_items: share of items held out of training with all their rows
+    seed: Optional[int] = "${seed}"  # type: ignore[assignment]  # random_users and cold_items use it
 
 
 @dataclass

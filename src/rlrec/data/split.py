@@ -6,6 +6,11 @@
 - ``chronological``: one global cut in time: the earliest (1 − valid − test) share of rows trains,
   then valid, then test; rows sharing the cut's timestamp go to the later split.
 - ``random_users``: users are shuffled with ``seed`` and divided (default 80/10/10).
+- ``cold_items``: a seeded ``cold_fraction`` of the items is held out with every interaction it has:
+  half of those items (rounded down) go to valid, the rest to test, so training never sees them;
+  the other (warm) interactions are divided leave-one-out as above. Evaluation then ranks the whole
+  catalogue for both kinds of target, and the replay env reports the cold ones apart
+  (``eval/ndcg@10_cold``, ``_warm``): the cold-start protocol of text-aware recommenders.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import polars as pl
 
 from rlrec.data.schema import SPLIT_DTYPE
 
-SPLIT_METHODS = ("leave_one_out", "chronological", "random_users")
+SPLIT_METHODS = ("leave_one_out", "chronological", "random_users", "cold_items")
 
 
 def assign_splits(frame: pl.DataFrame, split: dict[str, Any], n_users: int) -> pl.DataFrame:
@@ -30,20 +35,9 @@ def assign_splits(frame: pl.DataFrame, split: dict[str, Any], n_users: int) -> p
             f"dataset.split.valid_fraction={valid} and test_fraction={test} must be in [0, 1) with a sum below 1"
         )
     if method == "leave_one_out":
-        users = frame["user_id"].to_numpy()
-        if len(users) and (np.diff(users.astype(np.int64)) < 0).any():
-            raise ValueError("leave_one_out needs interactions sorted by user_id, timestamp")
-        counts = np.bincount(users, minlength=n_users)
-        starts = np.cumsum(counts) - counts  # first row of each user
-        from_end = pl.lit(pl.Series(counts[users] - 1 - (np.arange(len(users)) - starts[users])))
-        length = pl.lit(pl.Series(counts[users]))  # 0 in from_end = the user's last interaction
-        label = (
-            pl.when((from_end == 0) & (length >= 2))
-            .then(pl.lit("test"))
-            .when((from_end == 1) & (length >= 3))
-            .then(pl.lit("valid"))
-            .otherwise(pl.lit("train"))
-        )
+        label = _leave_one_out(frame["user_id"].to_numpy(), n_users)
+    elif method == "cold_items":
+        label = _cold_items(frame, split, n_users)
     elif method == "chronological":
         times = frame["timestamp"].sort()
         cut_valid = times[min(int(len(times) * (1.0 - valid - test)), len(times) - 1)]
@@ -69,3 +63,45 @@ def assign_splits(frame: pl.DataFrame, split: dict[str, Any], n_users: int) -> p
             list(range(n_users)), user_split.tolist(), return_dtype=pl.String
         )
     return frame.with_columns(label.cast(SPLIT_DTYPE).alias("split"))
+
+
+def _leave_one_out(users: np.ndarray, n_users: int) -> pl.Expr:
+    """Per user (rows grouped by user in time order): last → test, second last → valid."""
+    if len(users) and (np.diff(users.astype(np.int64)) < 0).any():
+        raise ValueError("leave_one_out needs interactions sorted by user_id, timestamp")
+    counts = np.bincount(users, minlength=n_users)
+    starts = np.cumsum(counts) - counts  # first row of each user
+    from_end = pl.lit(pl.Series(counts[users] - 1 - (np.arange(len(users)) - starts[users])))
+    length = pl.lit(pl.Series(counts[users]))  # 0 in from_end = the user's last interaction
+    return (
+        pl.when((from_end == 0) & (length >= 2))
+        .then(pl.lit("test"))
+        .when((from_end == 1) & (length >= 3))
+        .then(pl.lit("valid"))
+        .otherwise(pl.lit("train"))
+    )
+
+
+def _cold_items(frame: pl.DataFrame, split: dict[str, Any], n_users: int) -> pl.Expr:
+    """Cold items' rows → valid (the first half of the drawn items) or test; warm rows leave-one-out."""
+    fraction, seed = split.get("cold_fraction", 0.1), split["seed"]
+    if seed is None:
+        raise ValueError("dataset.split.seed must be set for split.method=cold_items")
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(
+            f"dataset.split.cold_fraction={fraction} must be in (0, 1) for split.method=cold_items"
+        )
+    items = frame["item_id"].to_numpy().astype(np.int64)
+    n_items = int(items.max()) + 1 if len(items) else 0
+    order = np.random.default_rng(seed).permutation(n_items)
+    n_cold = max(int(round(n_items * fraction)), 2 if n_items >= 2 else 0)
+    place = np.full(n_items, "", dtype=object)  # "" = warm
+    place[order[: n_cold // 2]] = "valid"
+    place[order[n_cold // 2 : n_cold]] = "test"
+    cold_place = place[items]
+    warm = cold_place == ""
+    warm_label = np.full(len(items), "", dtype=object)
+    if warm.any():
+        users = frame["user_id"].to_numpy()[warm]
+        warm_label[warm] = pl.select(_leave_one_out(users, n_users)).to_series().to_numpy()
+    return pl.lit(pl.Series(np.where(warm, warm_label, cold_place).tolist(), dtype=pl.String))

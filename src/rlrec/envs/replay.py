@@ -24,7 +24,8 @@ ItemKNN). Turn it off for repeat-consumption logs (e-commerce views), where the 
 one seen before. It reports the return and the slate's ranking metrics HR, NDCG, MRR, precision and
 recall @K with K = ``slate_size`` (rlrec.metrics.ranking), each the mean over a user's held-out
 interactions, then over users, per task too where the log has carts or purchases (``hr@10_purchase``:
-over the held-out purchases); and the beyond-accuracy figures of all slates shown (coverage,
+over the held-out purchases), and apart for cold and warm targets where some held-out item has no
+train interaction (``ndcg@10_cold`` over the users with a cold target; split.method=cold_items); and the beyond-accuracy figures of all slates shown (coverage,
 novelty, intra-list diversity, exposure Gini; RecEnv.slate_metrics).
 """
 
@@ -89,6 +90,10 @@ class ReplayEnv(RecEnv):
         owners = torch.repeat_interleave(torch.arange(dataset.n_users), self.full_log.length)  # [N]
         self.eval_users = owners[in_split].unique()[:eval_episodes_users]
         self._behaviour_of_event = self.train_log.behaviour_codes(self.tasks)  # [n_events]
+        # items with a train-split interaction: held-out targets outside it are cold (split.method=cold_items)
+        self.trained_items = torch.zeros(dataset.n_items, dtype=torch.bool)
+        self.trained_items[self.train_log.item] = True
+        self._report_cold = bool((~self.trained_items[self.full_log.item[in_split]]).any())
         self._users = self._position = self._end = self._done = None
 
     # --- training episodes -------------------------------------------------------------------
@@ -204,14 +209,18 @@ class ReplayEnv(RecEnv):
             }
             values = {("return" if task == "total" else f"return_{task}"): r for task, r in rewards.items()}
             values |= ranking
+            groups: dict[str, torch.Tensor] = {}  # suffix -> [b] bool: the targets it counts
             if per_task:
                 behaviour = self._behaviour_of_event[log.event[log_rows]]  # [b]
-                for j, task in enumerate(self.tasks):
-                    is_task = (behaviour == j).float()
-                    counts.setdefault(task, torch.zeros(len(users), dtype=torch.long)).index_add_(
-                        0, rows, is_task.long()
-                    )
-                    values |= {f"{name}_{task}": value * is_task for name, value in ranking.items()}
+                groups |= {task: behaviour == j for j, task in enumerate(self.tasks)}
+            if self._report_cold:
+                cold = ~self.trained_items[log.item[log_rows]]
+                groups |= {"cold": cold, "warm": ~cold}
+            for group, member in groups.items():
+                counts.setdefault(group, torch.zeros(len(users), dtype=torch.long)).index_add_(
+                    0, rows, member.long()
+                )
+                values |= {f"{name}_{group}": value * member.float() for name, value in ranking.items()}
             for name, value in values.items():
                 sums.setdefault(name, torch.zeros(len(users))).index_add_(0, rows, value.float())
         metrics = {}
@@ -219,8 +228,7 @@ class ReplayEnv(RecEnv):
             if name.startswith("return"):
                 per_user, counted = total, n_events > 0
             else:
-                task = name.partition("_")[2] if per_task else ""
-                count = counts[task]
+                count = counts[name.partition("_")[2]]  # "" (every target), a task, cold or warm
                 per_user, counted = total / count.clamp(min=1), count > 0
             if counted.any():
                 metrics[name] = per_user[counted].mean().item()

@@ -1,0 +1,92 @@
+"""The cold-start protocol: split.method=cold_items keeps held-out items out of training, and the replay
+env reports cold and warm targets apart."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+import torch
+
+from rlrec.data.split import assign_splits
+from rlrec.envs.replay import ReplayEnv
+from tests.test_replay_env import make_dataset
+
+COLD = {"method": "cold_items", "valid_fraction": 0.1, "test_fraction": 0.1, "cold_fraction": 0.2, "seed": 0}
+
+
+def item_log(n_users: int = 40, n_items: int = 30, seed: int = 0) -> pl.DataFrame:
+    """Users with 3..20 interactions with random items at increasing times, sorted as preprocessing sorts."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(3, 21, size=n_users)
+    users = np.repeat(np.arange(n_users), lengths)
+    items = rng.integers(0, n_items, size=len(users))
+    items[:n_items] = np.arange(n_items)  # every item id occurs
+    return pl.DataFrame(
+        {
+            "user_id": users.astype(np.uint32),
+            "item_id": items.astype(np.uint32),
+            "timestamp": np.arange(len(users), dtype=np.int64),
+        }
+    )
+
+
+def test_cold_items_never_reach_train_and_warm_rows_are_leave_one_out():
+    frame = assign_splits(item_log(), COLD, 40)
+    per_item = frame.group_by("item_id").agg(pl.col("split").cast(pl.String).unique())
+    cold = {item for item, splits in per_item.iter_rows() if "train" not in splits}
+    n_cold = round(30 * 0.2)
+    places = {item: set(splits) for item, splits in per_item.iter_rows()}
+    # exactly the drawn items are cold, each wholly in valid or wholly in test, half of them each
+    held = {item for item, splits in places.items() if splits in ({"valid"}, {"test"})}
+    assert len(held) == n_cold and held <= cold
+    assert sum(places[i] == {"valid"} for i in held) == n_cold // 2
+    warm = frame.filter(~pl.col("item_id").is_in(sorted(held)))
+    for (user,), rows in warm.group_by("user_id"):
+        labels = rows["split"].cast(pl.String).to_list()
+        expected = ["train"] * len(labels)
+        if len(labels) >= 2:
+            expected[-1] = "test"
+        if len(labels) >= 3:
+            expected[-2] = "valid"
+        assert labels == expected, f"user {user}"
+
+
+def test_cold_items_are_seeded():
+    split = lambda seed: assign_splits(item_log(), {**COLD, "seed": seed}, 40)["split"]  # noqa: E731
+    assert split(0).equals(split(0))
+    assert not split(0).equals(split(1))
+
+
+def test_cold_items_bad_settings_name_the_key():
+    with pytest.raises(ValueError, match="dataset.split.cold_fraction=1.5"):
+        assign_splits(item_log(), {**COLD, "cold_fraction": 1.5}, 40)
+    with pytest.raises(ValueError, match="dataset.split.seed must be set for split.method=cold_items"):
+        assign_splits(item_log(), {**COLD, "seed": None}, 40)
+
+
+def test_replay_metrics_report_cold_and_warm_targets_apart():
+    # item 4 is held out with no train interaction (cold); the other targets 2, 3 and 0 were trained
+    env = ReplayEnv(make_dataset(), slate_size=3)
+    assert env.trained_items.tolist() == [True, True, True, True, False, True]
+    metrics = env.replay_metrics(
+        lambda obs: torch.tensor([[4, 2, 0]]).expand(len(obs["user"]), 3), env.eval_users
+    )
+    assert metrics["hr@3_cold"] == 1.0 and metrics["ndcg@3_cold"] == 1.0  # user 0's 4, first in the slate
+    # warm: user 1 hits 2 (second) and misses 3, user 2 hits 0 (third)
+    assert metrics["hr@3_warm"] == pytest.approx((0.5 + 1) / 2)
+    assert metrics["ndcg@3_warm"] == pytest.approx((0.5 / math.log2(3) + 1 / math.log2(4)) / 2)
+    assert metrics["hr@3"] == pytest.approx((1 + 0.5 + 1) / 3)  # every target, as before
+
+
+def test_no_cold_keys_when_every_target_was_trained():
+    rows = [(0, 0, "click", None, None, "train"), (0, 1, "click", None, None, "train"),
+            (0, 0, "click", None, None, "test"), (1, 1, "click", None, None, "train"),
+            (1, 0, "click", None, None, "train"), (1, 1, "click", None, None, "test")]  # fmt: skip
+    env = ReplayEnv(make_dataset(rows, n_items=2), slate_size=1, mask_history=False)
+    metrics = env.replay_metrics(
+        lambda obs: torch.zeros(len(obs["user"]), 1, dtype=torch.long), env.eval_users
+    )
+    assert metrics["hr@1"] == 0.5 and not any(name.endswith(("_cold", "_warm")) for name in metrics)
