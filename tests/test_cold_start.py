@@ -90,3 +90,21 @@ def test_no_cold_keys_when_every_target_was_trained():
         lambda obs: torch.zeros(len(obs["user"]), 1, dtype=torch.long), env.eval_users
     )
     assert metrics["hr@1"] == 0.5 and not any(name.endswith(("_cold", "_warm")) for name in metrics)
+
+
+def test_items_the_training_log_never_holds_are_no_negatives_of_the_training_softmax():
+    from types import SimpleNamespace
+
+    from rlrec.agents.base import RecAgent
+
+    agent = RecAgent(n_items=4, slate_size=1)
+    logits = torch.zeros(2, 4, requires_grad=True)
+    agent.note_training_catalogue(SimpleNamespace(trained_items=torch.tensor([True, True, False, True])))
+    loss = torch.nn.functional.cross_entropy(agent.training_logits(logits), torch.tensor([0, 3]))
+    loss.backward()
+    assert logits.grad[:, 2].abs().sum() == 0 and logits.grad[:, 1].abs().sum() > 0  # 1 is pushed down
+    assert loss.item() == pytest.approx(math.log(3))  # a softmax over the three trained items
+    agent.note_training_catalogue(SimpleNamespace(trained_items=torch.ones(4, dtype=torch.bool)))
+    assert agent.training_logits(logits) is logits  # nothing to leave out
+    agent.note_training_catalogue(object())  # an environment without a training log: every item counts
+    assert agent.unseen_items is None

@@ -44,6 +44,22 @@ class RecAgent(pl.LightningModule):
         self.collect_reward = 0.0  # mean reward of the latest collection step (logged by some agents)
         self._experience: Iterator[dict[str, torch.Tensor]] | None = None
         self._restored_experience: dict | None = None
+        self.unseen_items: torch.Tensor | None = None  # [n_items] bool: items the training log never holds
+
+    def note_training_catalogue(self, env) -> None:
+        """Remember which items the environment's training log never holds (``env.trained_items``, the
+        replay env's; cold items under split.method=cold_items), for ``training_logits``."""
+        trained = getattr(env, "trained_items", None)
+        self.unseen_items = None if trained is None or bool(trained.all()) else ~trained
+
+    def training_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        """``logits [N, n_items]`` of a training softmax without the never-trained items: an item absent
+        from the training log is no negative either (at training time it does not exist), so neither
+        its bias nor its text region is pushed down for being absent, and a cold item is ranked at
+        evaluation by what it shares with the items that were trained."""
+        if self.unseen_items is None:
+            return logits
+        return logits.masked_fill(self.unseen_items.to(logits.device), float("-inf"))
 
     def consumed(self, obs: Observation) -> torch.Tensor:
         """[B, n_items] bool: the items each user interacted with before this step. That is the whole

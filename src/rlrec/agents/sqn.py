@@ -102,6 +102,7 @@ class SQNAgent(RecAgent):
         return self.slate_from_scores(self.supervised_logits(state, items), obs)  # [B, K]
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
+        self.note_training_catalogue(env)
         return logged_batches(env, self.hparams.history_length, self.hparams.batch_size, self.collection)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
@@ -112,7 +113,7 @@ class SQNAgent(RecAgent):
                 f"algorithm.task={self.hparams.task!r} is not a logged reward; there are {rewards}"
             )
         state, items = self.encode(batch["history"], batch["history_mask"])
-        ce = F.cross_entropy(self.supervised_logits(state, items), batch["action"])
+        ce = F.cross_entropy(self.training_logits(self.supervised_logits(state, items)), batch["action"])
 
         main = int(torch.rand(()) < 0.5)  # double Q-learning: the heads swap roles at random
         other = 1 - main
@@ -120,7 +121,7 @@ class SQNAgent(RecAgent):
         q_taken = q.gather(1, batch["action"][:, None]).squeeze(1)  # [N]
         with torch.no_grad():
             next_state, _ = self.encode(batch["next_history"], batch["next_history_mask"])
-            next_action = self.q_values(main, next_state).argmax(1, keepdim=True)  # [N, 1]
+            next_action = self.training_logits(self.q_values(main, next_state)).argmax(1, keepdim=True)
             next_value = self.q_values(other, next_state).gather(1, next_action).squeeze(1)
             target = batch[key] + self.hparams.gamma * (1 - batch["done"]) * next_value
         q_loss = F.mse_loss(q_taken, target)

@@ -51,11 +51,12 @@ class SupervisedAgent(RecAgent):
         return self.slate_from_scores(self.q(obs), obs)  # [B, K]; nothing to explore offline
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
+        self.note_training_catalogue(env)
         return logged_batches(env, self.hparams.history_length, self.hparams.batch_size, self.collection)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         logits = self.q({"history": batch["history"], "history_mask": batch["history_mask"]})  # [N, n_items]
-        loss = F.cross_entropy(logits, batch["action"])
+        loss = F.cross_entropy(self.training_logits(logits), batch["action"])
         n = len(logits)
         self.log("train/loss", loss, batch_size=n)
         self.log("train/ce", loss, batch_size=n)
