@@ -22,10 +22,10 @@ from tests.tiny_models import TEXTS
 TRAINED = torch.tensor([True, False, True, False, True, True])  # items 1 and 3 are cold
 
 
-def hybrid(folder, cache_dir, trained=TRAINED, id_init_std=0.1, dim=8) -> HybridItemEncoder:
+def hybrid(folder, cache_dir, trained=TRAINED, id_init_std=0.1, dim=8, id_dropout=0.0) -> HybridItemEncoder:
     return HybridItemEncoder(
         n_items=len(TEXTS), item_texts=TEXTS, cache_dir=str(cache_dir), trained_items=trained,
-        dim=dim, id_init_std=id_init_std, model=str(folder),
+        dim=dim, id_init_std=id_init_std, id_dropout=id_dropout, model=str(folder),
     )  # fmt: skip
 
 
@@ -60,6 +60,28 @@ def test_a_cold_item_is_its_projected_language_model_vector(tiny_bert, tmp_path)
     assert torch.allclose(vectors[[1, 3]], fresh, atol=1e-5)
     items = torch.tensor([[1, 2], [3, 3]])
     assert torch.equal(tower(items), vectors[items])  # any shape -> [..., dim]
+
+
+def test_id_dropout_drops_whole_id_parts_in_training_forwards_only(tiny_bert, tmp_path):
+    torch.manual_seed(0)
+    tower = hybrid(tiny_bert, tmp_path, id_dropout=0.5)
+    with torch.no_grad():
+        tower.id_embedding.weight[TRAINED] = 1.0
+    text = tower.text().detach()  # W · e [n_items, 8]
+    with torch.no_grad():  # evaluation: every trained item keeps its id part
+        assert torch.allclose(tower()[TRAINED], text[TRAINED] + 1.0)
+    dropped = []
+    for _ in range(200):
+        offset = (tower() - text).detach()  # [n_items, 8]: the id part each row got this forward
+        assert torch.equal(offset[~TRAINED], torch.zeros(2, 8)), "a cold item never has an id part"
+        rows = offset[TRAINED]
+        assert ((rows == 0).all(1) | torch.isclose(rows, torch.ones(8)).all(1)).all(), "whole rows"
+        dropped.append((rows == 0).all(1).float().mean())
+    assert 0.4 < torch.stack(dropped).mean() < 0.6  # p = 0.5, not rescaled
+    tower.eval()
+    assert torch.allclose(tower()[TRAINED], text[TRAINED] + 1.0), "eval mode keeps every id part"
+    with pytest.raises(ValueError, match=r"encoder.id_dropout must be in \[0, 1\)"):
+        hybrid(tiny_bert, tmp_path, id_dropout=1.0)
 
 
 def test_zero_init_starts_as_the_text_tower_and_the_interface_is_the_text_towers(tiny_bert, tmp_path):

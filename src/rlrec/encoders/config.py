@@ -70,6 +70,9 @@ class HybridEncoderConfig(MiniLMEncoderConfig):
     # std of the id embeddings' initial draw; 0: the tower starts as the text tower and each trained
     # item learns its offset from its text vector (the never-trained rows are zero whatever this is)
     id_init_std: float = 0.0
+    # DropoutNet: probability that a trained item's id part is dropped in a training forward, so the
+    # text projection alone learns to rank (what a cold item has); 0 turns it off
+    id_dropout: float = 0.5
 
 
 ENCODER_SCHEMAS: dict[str, Any] = {

@@ -9,6 +9,13 @@ item never seen in training (a cold item) gets exactly W · e(item): its text al
 mask also zeroes E's gradient on those rows, and they start at zero, so they stay exactly zero
 through any optimiser step (with or without weight decay). ``id_init_std = 0`` (the default) starts
 every item at its text vector; trained items then learn their offsets from it.
+
+``id_dropout = p`` is DropoutNet's input dropout (Volkovs et al., NeurIPS 2017, sec. 4): in every
+training forward (module in train mode, gradients on) each trained item's id part is dropped with
+probability p, independently per row of the catalogue and per history position, and not rescaled,
+so W · e alone must score the item the way W · e + E does. Without it the projection W is never
+asked to rank on its own: the id offsets carry the trained items and a cold item, which has only
+W · e, sits below every warm one. Evaluation (no gradients, or eval mode) uses every id part.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ class HybridItemEncoder(nn.Module):
         trained_items: torch.Tensor,
         dim: int,
         id_init_std: float,
+        id_dropout: float,
         name: str = "hybrid",
         **language_model,
     ) -> None:
@@ -46,6 +54,9 @@ class HybridItemEncoder(nn.Module):
             )
         if id_init_std < 0:
             raise ValueError(f"encoder.id_init_std must be at least 0, got {id_init_std}")
+        if not 0.0 <= id_dropout < 1.0:
+            raise ValueError(f"encoder.id_dropout must be in [0, 1), got {id_dropout}")
+        self.id_dropout = id_dropout
         self.name, self.dim = name, dim
         self.text = ItemTextEncoder(n_items, item_texts, cache_dir, dim=dim, name=name, **language_model)
         self.register_buffer("trained", trained)  # [n_items] bool: m, saved with the checkpoint
@@ -63,6 +74,9 @@ class HybridItemEncoder(nn.Module):
         """Vectors of ``items`` (any shape) -> [..., dim]; all items -> [n_items, dim]."""
         ids = self.id_embedding.weight if items is None else self.id_embedding(items)  # [..., dim]
         mask = self.trained if items is None else self.trained[items]  # [...]
+        if self.id_dropout > 0 and self.training and torch.is_grad_enabled():
+            kept = torch.rand(mask.shape, device=mask.device) >= self.id_dropout  # [...]
+            mask = mask & kept
         return self.text(items) + ids * mask.unsqueeze(-1).to(ids.dtype)
 
     # -- the text tower's interface, so profile texts, `rlrec encode` and lm_zero_shot read it too --
