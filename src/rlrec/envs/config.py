@@ -110,6 +110,32 @@ ENV_SCHEMAS["fitted"] = FittedEnvConfig
 
 
 @dataclass
+class LMUserEnvConfig(FittedEnvConfig):
+    """The fitted simulator plus a causal LM that writes feedback on each clicked item (rlrec.envs.lm_user);
+    needs reward=text_feedback to score the text."""
+
+    _target_: str = "rlrec.envs.lm_user.LMUserEnv"
+    user_model: str = MISSING  # AutoModelForCausalLM: a local folder or a hub name (remote code never run)
+    revision: Optional[str] = None
+    prompt_template: str = (
+        "A viewer who recently watched {history} was recommended {item}. Their one-line review:"
+    )
+    profile_items: int = 5  # the most recent history titles in {history}
+    max_new_tokens: int = 24
+    do_sample: bool = False  # greedy by default; true: seeded sampling (generation_seed)
+    temperature: float = 1.0
+    top_p: float = 1.0
+    generation_batch_size: int = 32  # prompts per generate call
+    max_prompt_tokens: int = 128  # longer prompts are truncated
+    generation_seed: int = 0
+    generation_device: str = "cpu"  # cpu | cuda | auto
+    # fitted weights and generated texts (<cache_dir>/lm_user/) live under cache_dir
+
+
+ENV_SCHEMAS["lm_user"] = LMUserEnvConfig
+
+
+@dataclass
 class TextFeedbackRewardConfig(WeightedRewardConfig):
     """The weighted reward plus a classifier's reading of the interaction's feedback text (weights.text)."""
 

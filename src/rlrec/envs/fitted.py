@@ -228,6 +228,7 @@ class FittedRecEnv(RecEnv):
             chance = logits[j].gather(1, at).squeeze(1).sigmoid()
             outcomes[behaviour] = (clicked & (torch.rand(batch, generator=self.generator) < chance)).float()
 
+        rewards = self.rewards(outcomes, clicked, clicked_item.squeeze(1))  # before the history moves on
         shifted = torch.cat([self._history[:, 1:], clicked_item], 1)
         shifted_mask = torch.cat([self._mask[:, 1:], torch.ones(batch, 1, dtype=torch.bool)], 1)
         self._history = torch.where(clicked[:, None], shifted, self._history)
@@ -240,9 +241,16 @@ class FittedRecEnv(RecEnv):
         if self.leave_threshold is not None:
             leaves = clicked & ((self._recent == category[:, None]).sum(1) > self.leave_threshold)
         self._done = self._done | leaves | (self._t >= self.horizon)
-        rewards = self.reward(outcomes)
         info = {"clicked_position": clicked_position, "active": active}
         return self._observation(), rewards, self._done.clone(), info
+
+    def rewards(
+        self, outcomes: dict[str, torch.Tensor], clicked: torch.Tensor, clicked_item: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """The reward of this step's outcomes; ``clicked`` [B] bool and ``clicked_item`` [B] (any
+        value where nothing was clicked) are for subclasses that read more than the outcomes (env=lm_user
+        writes a feedback text), called before the clicked item joins the history."""
+        return self.reward(outcomes)
 
     def _observation(self) -> Observation:
         return {"user": self._users, "history": self._history.clone(), "history_mask": self._mask.clone()}
