@@ -108,3 +108,48 @@ def test_items_the_training_log_never_holds_are_no_negatives_of_the_training_sof
     assert agent.training_logits(logits) is logits  # nothing to leave out
     agent.note_training_catalogue(object())  # an environment without a training log: every item counts
     assert agent.unseen_items is None
+
+
+# --- split.method=cold_users -----------------------------------------------------------------------
+COLD_USERS = {**COLD, "method": "cold_users", "cold_fraction": 0.25, "cold_history": 2}
+
+
+def test_cold_users_keep_their_first_rows_as_history_and_never_reach_train():
+    frame = assign_splits(item_log(), COLD_USERS, 40)
+    labels = {user: rows["split"].cast(pl.String).to_list() for (user,), rows in frame.group_by("user_id")}
+    cold = {user for user, splits in labels.items() if "train" not in splits}
+    assert len(cold) == 10  # 25 % of 40 users
+    for user in cold:  # two history rows, then every later row a target of one split
+        assert labels[user][:2] == ["history", "history"]
+        assert set(labels[user][2:]) in ({"valid"}, {"test"}), labels[user]
+    assert sum(set(labels[u][2:]) == {"valid"} for u in cold) == 5
+    for user in set(labels) - cold:  # the others leave-one-out
+        assert (
+            labels[user][-1] == "test" and labels[user][-2] == "valid" and set(labels[user][:-2]) == {"train"}
+        )
+    split = lambda seed: assign_splits(item_log(), {**COLD_USERS, "seed": seed}, 40)["split"]  # noqa: E731
+    assert split(0).equals(split(0)) and not split(0).equals(split(1))
+    with pytest.raises(ValueError, match="dataset.split.cold_history=0"):
+        assign_splits(item_log(), {**COLD_USERS, "cold_history": 0}, 40)
+    with pytest.raises(ValueError, match="dataset.split.seed must be set for split.method=cold_users"):
+        assign_splits(item_log(), {**COLD_USERS, "seed": None}, 40)
+
+
+def test_a_cold_users_history_rows_are_read_as_history_but_never_judged():
+    rows = [(0, 0, "click", None, None, "train"), (0, 1, "click", None, None, "train"),
+            (0, 2, "click", None, None, "test"),
+            (1, 3, "click", None, None, "history"), (1, 4, "click", None, None, "history"),
+            (1, 5, "click", None, None, "test"), (1, 0, "click", None, None, "test")]  # fmt: skip
+    env = ReplayEnv(make_dataset(rows, n_items=6), slate_size=1, history_window=3)
+    assert env.train_users.tolist() == [0]  # the held-out user is never walked in training
+    seen = []
+
+    def policy(obs):
+        seen.append((obs["user"].tolist(), obs["history"][obs["history_mask"]].tolist()))
+        return torch.tensor([[5] if user == 1 else [2] for user in obs["user"].tolist()])
+
+    metrics = env.replay_metrics(policy, env.eval_users)
+    # user 1 is judged on 5 (hit, with its history rows 3, 4 as history) and on 0 (miss): hr 0.5
+    assert ([0, 1], [0, 1, 3, 4]) in seen and ([1], [3, 4, 5]) in seen
+    assert metrics["hr@1_cold_users"] == 0.5 and metrics["hr@1_warm_users"] == 1.0
+    assert metrics["hr@1"] == pytest.approx((1.0 + 0.5) / 2)

@@ -49,11 +49,14 @@ class PreprocessConfig:
 class SplitConfig:
     """How interactions are divided into train / valid / test (seeded where random)."""
 
-    method: str = "leave_one_out"  # leave_one_out | chronological | random_users | cold_items
+    method: str = "leave_one_out"  # leave_one_out | chronological | random_users | cold_items | cold_users
     valid_fraction: float = 0.1  # chronological: share of time-ordered rows; random_users: share of users
     test_fraction: float = 0.1
-    cold_fraction: float = 0.1  # cold_items: share of items held out of training with all their rows
-    seed: Optional[int] = "${seed}"  # type: ignore[assignment]  # random_users and cold_items use it
+    cold_fraction: float = (
+        0.1  # cold_items: share of items held out with all their rows; cold_users: of users
+    )
+    cold_history: int = 5  # cold_users: each held-out user's first interactions, read as history only
+    seed: Optional[int] = "${seed}"  # type: ignore[assignment]  # random_users, cold_items, cold_users use it
 
 
 @dataclass

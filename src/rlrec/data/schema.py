@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 EVENTS = ("view", "click", "cart", "purchase", "rate")
 EVENT_DTYPE = pl.Enum(list(EVENTS))
-SPLITS = ("train", "valid", "test")
+SPLITS = ("train", "valid", "test", "history")  # history: a held-out user's context rows (cold_users)
 SPLIT_DTYPE = pl.Enum(list(SPLITS))
 
 INTERACTIONS_SCHEMA = {

@@ -11,6 +11,11 @@
   the other (warm) interactions are divided leave-one-out as above. Evaluation then ranks the whole
   catalogue for both kinds of target, and the replay env reports the cold ones apart
   (``eval/ndcg@10_cold``, ``_warm``): the cold-start protocol of text-aware recommenders.
+- ``cold_users``: a seeded ``cold_fraction`` of the users is held out of training: each one's first
+  ``cold_history`` interactions become ``history`` (context the evaluation reads as the user's past,
+  never trained on, never a target), the rest are targets, in valid for the first half of the drawn
+  users (rounded down) and in test for the others; every other user is divided leave-one-out. The
+  replay env reports the held-out users apart (``eval/ndcg@10_cold_users``, ``_warm_users``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import polars as pl
 
 from rlrec.data.schema import SPLIT_DTYPE
 
-SPLIT_METHODS = ("leave_one_out", "chronological", "random_users", "cold_items")
+SPLIT_METHODS = ("leave_one_out", "chronological", "random_users", "cold_items", "cold_users")
 
 
 def assign_splits(frame: pl.DataFrame, split: dict[str, Any], n_users: int) -> pl.DataFrame:
@@ -38,6 +43,8 @@ def assign_splits(frame: pl.DataFrame, split: dict[str, Any], n_users: int) -> p
         label = _leave_one_out(frame["user_id"].to_numpy(), n_users)
     elif method == "cold_items":
         label = _cold_items(frame, split, n_users)
+    elif method == "cold_users":
+        label = _cold_users(frame, split, n_users)
     elif method == "chronological":
         times = frame["timestamp"].sort()
         cut_valid = times[min(int(len(times) * (1.0 - valid - test)), len(times) - 1)]
@@ -105,3 +112,34 @@ def _cold_items(frame: pl.DataFrame, split: dict[str, Any], n_users: int) -> pl.
         users = frame["user_id"].to_numpy()[warm]
         warm_label[warm] = pl.select(_leave_one_out(users, n_users)).to_series().to_numpy()
     return pl.lit(pl.Series(np.where(warm, warm_label, cold_place).tolist(), dtype=pl.String))
+
+
+def _cold_users(frame: pl.DataFrame, split: dict[str, Any], n_users: int) -> pl.Expr:
+    """Held-out users: first ``cold_history`` rows → history, the rest → valid (first half of the drawn
+    users) or test; the other users' rows leave-one-out."""
+    fraction, seed, k = split.get("cold_fraction", 0.1), split["seed"], split.get("cold_history", 5)
+    if seed is None:
+        raise ValueError("dataset.split.seed must be set for split.method=cold_users")
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(
+            f"dataset.split.cold_fraction={fraction} must be in (0, 1) for split.method=cold_users"
+        )
+    if k < 1:
+        raise ValueError(f"dataset.split.cold_history={k} must be at least 1 for split.method=cold_users")
+    users = frame["user_id"].to_numpy().astype(np.int64)
+    if len(users) and (np.diff(users) < 0).any():
+        raise ValueError("cold_users needs interactions sorted by user_id, timestamp")
+    order = np.random.default_rng(seed).permutation(n_users)
+    n_cold = max(int(round(n_users * fraction)), 2 if n_users >= 2 else 0)
+    place = np.full(n_users, "", dtype=object)  # "" = warm
+    place[order[: n_cold // 2]] = "valid"
+    place[order[n_cold // 2 : n_cold]] = "test"
+    counts = np.bincount(users, minlength=n_users)
+    position = np.arange(len(users)) - (np.cumsum(counts) - counts)[users]  # index in the user's sequence
+    cold_place = place[users]
+    cold = cold_place != ""
+    label = np.where(cold & (position < k), "history", cold_place).astype(object)
+    warm = ~cold
+    if warm.any():
+        label[warm] = pl.select(_leave_one_out(users[warm], n_users)).to_series().to_numpy()
+    return pl.lit(pl.Series(label.tolist(), dtype=pl.String))

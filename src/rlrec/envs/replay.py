@@ -25,7 +25,9 @@ one seen before. It reports the return and the slate's ranking metrics HR, NDCG,
 recall @K with K = ``slate_size`` (rlrec.metrics.ranking), each the mean over a user's held-out
 interactions, then over users, per task too where the log has carts or purchases (``hr@10_purchase``:
 over the held-out purchases), and apart for cold and warm targets where some held-out item has no
-train interaction (``ndcg@10_cold`` over the users with a cold target; split.method=cold_items); and the beyond-accuracy figures of all slates shown (coverage,
+train interaction (``ndcg@10_cold`` over the users with a cold target; split.method=cold_items), and
+for users without any train interaction and the others (``ndcg@10_cold_users``, ``_warm_users``;
+split.method=cold_users); and the beyond-accuracy figures of all slates shown (coverage,
 novelty, intra-list diversity, exposure Gini; RecEnv.slate_metrics).
 """
 
@@ -94,6 +96,8 @@ class ReplayEnv(RecEnv):
         self.trained_items = torch.zeros(dataset.n_items, dtype=torch.bool)
         self.trained_items[self.train_log.item] = True
         self._report_cold = bool((~self.trained_items[self.full_log.item[in_split]]).any())
+        # users without a train interaction are held out (split.method=cold_users): reported apart
+        self._report_cold_users = bool((self.train_log.length[self.eval_users] == 0).any())
         self._users = self._position = self._end = self._done = None
 
     # --- training episodes -------------------------------------------------------------------
@@ -216,6 +220,9 @@ class ReplayEnv(RecEnv):
             if self._report_cold:
                 cold = ~self.trained_items[log.item[log_rows]]
                 groups |= {"cold": cold, "warm": ~cold}
+            if self._report_cold_users:
+                new_user = self.train_log.length[user] == 0
+                groups |= {"cold_users": new_user, "warm_users": ~new_user}
             for group, member in groups.items():
                 counts.setdefault(group, torch.zeros(len(users), dtype=torch.long)).index_add_(
                     0, rows, member.long()
