@@ -197,7 +197,11 @@ def build_experiment(cfg: DictConfig, rank: int = 0, world_size: int = 1) -> Exp
         cache_keys["embeddings"] = item_encoder.cache_key
     log.info(f"Instantiating state encoder <{cfg.state_encoder._target_}>")
     state_encoder = functools.partial(
-        instantiate(cfg.state_encoder, _partial_=True), item_titles=dataset.items["title"].to_list()
+        instantiate(cfg.state_encoder, _partial_=True),
+        item_titles=dataset.items["title"].to_list(),
+        user_table=dataset.users,
+        n_users=dataset.n_users,
+        dataset_name=dataset.name,
     )
     log.info(f"Instantiating agent <{cfg.algorithm._target_}>")
     # Agents with a vector per user (algorithm=bpr) declare it, and get the number of users.

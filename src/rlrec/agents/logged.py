@@ -86,6 +86,7 @@ class LoggedTransitions:
             "history": history,
             "history_mask": mask,
             "action": self.items[rows],
+            "user": self.users[rows],
             "next_history": next_history,
             "next_history_mask": next_mask,
             "done": self.last[rows].float(),

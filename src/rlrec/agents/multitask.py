@@ -175,7 +175,7 @@ class MultiTaskAgent(RecAgent):
         modules = modules if modules is not None else self._online_modules()
         q, heads, biases = modules["q"], modules["heads"], modules["biases"].value
         items = q.item_tower()  # [n_items, d]
-        state = q.state_tower(items[obs["history"]], obs["history_mask"], obs["history"])  # [B, d]
+        state = q.user_state(obs, items)  # [B, d]
         per_task = torch.stack([head(state) for head in heads], 1)  # [B, T, d]
         return per_task @ items.T + q.item_bias + biases  # [B, T, n_items]
 

@@ -122,11 +122,17 @@ class ReinforceAgent(RecAgent):
             self.behaviour_bias = nn.Parameter(torch.zeros(n_items))  # c
         self.optimizer_factory = optimizer
 
-    def forward_policy(self, history: torch.Tensor, mask: torch.Tensor, mask_consumed: bool):
+    def forward_policy(
+        self,
+        history: torch.Tensor,
+        mask: torch.Tensor,
+        mask_consumed: bool,
+        users: torch.Tensor | None = None,
+    ):
         """state f(s) [N, d], item vectors [n_items, d], log π(·|s) [N, n_items]; consumed items get
         π = 0 if ``mask_consumed``."""
         items = self.q.item_tower()
-        state = self.q.state_tower(items[history], mask, history)
+        state = self.q.state_tower(items[history], mask, history, users)
         logits = state @ items.T + self.q.item_bias
         if mask_consumed:
             logits = logits.masked_fill(
@@ -136,7 +142,9 @@ class ReinforceAgent(RecAgent):
 
     @torch.no_grad()
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
-        _, _, log_pi = self.forward_policy(obs["history"], obs["history_mask"], self.mask_consumed)
+        _, _, log_pi = self.forward_policy(
+            obs["history"], obs["history_mask"], self.mask_consumed, obs.get("user")
+        )
         if explore:
             return gumbel_top_k(log_pi, self.slate_size)
         return self.slate_from_scores(log_pi, obs)  # [B, K]
@@ -177,6 +185,7 @@ class ReinforceAgent(RecAgent):
             yield {
                 "history": torch.stack([step[0] for step in steps])[live],  # [N, H]
                 "history_mask": torch.stack([step[1] for step in steps])[live],
+                "user": obs["user"].expand(len(steps), -1)[live],  # [N]: the episode's users
                 "slate": torch.stack([step[2] for step in steps])[live],  # [N, K]
                 "return": torch.stack(returns)[live],  # [N]
                 "credit": torch.stack(credits)[live],  # [N, K]
@@ -203,6 +212,7 @@ class ReinforceAgent(RecAgent):
             yield {
                 "history": batch["history"],
                 "history_mask": batch["history_mask"],
+                "user": batch["user"],
                 "slate": batch["action"][:, None],  # [N, 1]: one logged item per step
                 "return": returns[rows],
             }
@@ -210,7 +220,9 @@ class ReinforceAgent(RecAgent):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         # A logged action may repeat a history item, so off-policy learning scores the unmasked policy.
         mask_consumed = self.mask_consumed and not self.hparams.topk_correction
-        state, items, log_pi = self.forward_policy(batch["history"], batch["history_mask"], mask_consumed)
+        state, items, log_pi = self.forward_policy(
+            batch["history"], batch["history_mask"], mask_consumed, batch.get("user")
+        )
         log_pi_taken = log_pi.gather(1, batch["slate"])  # [N, K'] (K' = K on-policy, 1 off-policy)
         returns = batch["return"]  # [N]
         n = len(returns)

@@ -85,10 +85,12 @@ class SQNAgent(RecAgent):
         self.q_heads = nn.ModuleList([nn.Linear(item_encoder.dim, n_items) for _ in range(2)])  # w_j, c_j
         self.optimizer_factory = optimizer
 
-    def encode(self, history: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """state f(s) [N, d] and the item vectors g [n_items, d]."""
+    def encode(
+        self, history: torch.Tensor, mask: torch.Tensor, users: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """state f(s) [N, d] and the item vectors g [n_items, d] (``users`` [N] for user features)."""
         items = self.q.item_tower()
-        return self.q.state_tower(items[history], mask, history), items
+        return self.q.state_tower(items[history], mask, history, users), items
 
     def supervised_logits(self, state: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         return state @ items.T + self.q.item_bias  # [N, n_items]
@@ -98,7 +100,7 @@ class SQNAgent(RecAgent):
 
     @torch.no_grad()
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
-        state, items = self.encode(obs["history"], obs["history_mask"])
+        state, items = self.encode(obs["history"], obs["history_mask"], obs.get("user"))
         return self.slate_from_scores(self.supervised_logits(state, items), obs)  # [B, K]
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
@@ -112,7 +114,7 @@ class SQNAgent(RecAgent):
             raise ValueError(
                 f"algorithm.task={self.hparams.task!r} is not a logged reward; there are {rewards}"
             )
-        state, items = self.encode(batch["history"], batch["history_mask"])
+        state, items = self.encode(batch["history"], batch["history_mask"], batch.get("user"))
         ce = F.cross_entropy(self.training_logits(self.supervised_logits(state, items)), batch["action"])
 
         main = int(torch.rand(()) < 0.5)  # double Q-learning: the heads swap roles at random
@@ -120,7 +122,7 @@ class SQNAgent(RecAgent):
         q = self.q_values(main, state)  # [N, n_items]
         q_taken = q.gather(1, batch["action"][:, None]).squeeze(1)  # [N]
         with torch.no_grad():
-            next_state, _ = self.encode(batch["next_history"], batch["next_history_mask"])
+            next_state, _ = self.encode(batch["next_history"], batch["next_history_mask"], batch.get("user"))
             next_action = self.training_logits(self.q_values(main, next_state)).argmax(1, keepdim=True)
             next_value = self.q_values(other, next_state).gather(1, next_action).squeeze(1)
             target = batch[key] + self.hparams.gamma * (1 - batch["done"]) * next_value

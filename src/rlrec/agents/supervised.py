@@ -55,7 +55,8 @@ class SupervisedAgent(RecAgent):
         return logged_batches(env, self.hparams.history_length, self.hparams.batch_size, self.collection)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        logits = self.q({"history": batch["history"], "history_mask": batch["history_mask"]})  # [N, n_items]
+        obs = {"history": batch["history"], "history_mask": batch["history_mask"], "user": batch["user"]}
+        logits = self.q(obs)  # [N, n_items]
         loss = F.cross_entropy(self.training_logits(logits), batch["action"])
         n = len(logits)
         self.log("train/loss", loss, batch_size=n)

@@ -45,7 +45,7 @@ class TwoTowerQ(nn.Module):
 
     def user_state(self, obs: Observation, items: torch.Tensor) -> torch.Tensor:
         """f(history) [B, d], given the item vectors ``items`` [n_items, d] = g(all items)."""
-        return self.state_tower(items[obs["history"]], obs["history_mask"], obs["history"])
+        return self.state_tower(items[obs["history"]], obs["history_mask"], obs["history"], obs.get("user"))
 
     def q_values(self, state: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """Scores of the whole catalogue for states [B, d] -> [B, n_items]."""

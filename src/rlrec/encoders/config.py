@@ -3,7 +3,7 @@ registered as schema/encoder/<name> and schema/state_encoder/<name>."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from omegaconf import MISSING
@@ -94,6 +94,9 @@ class StateEncoderConfig:
     profile_items: int = 5  # with profile_text: the most recent items named in the text
     profile_template: str = "Recently watched: {titles}"  # with profile_text: {titles} = "A; B; C"
     hidden_layers: int = 1  # ReLU layers of width algorithm.hidden_dim in the output MLP (2 = [64, 64])
+    # columns of the dataset's user table read as categorical inputs (MovieLens 1M: [gender, age,
+    # occupation]); empty: none
+    user_features: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Every encoder reads the last ``history_length`` items (right-aligned, newest last, ``mask`` marks
 real ones) and can add a profile-text vector (the history rendered as a sentence and read by the
-language model, ``profile_text=true``) before its output MLP.
+language model, ``profile_text=true``) and the user's own features (``user_features``, where the
+dataset has a user table: rlrec.encoders.user_features) before its output MLP.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import torch
 from torch import nn
 
 from rlrec.encoders.profile import UserProfileText
+from rlrec.encoders.user_features import UserFeatureEmbedding, user_feature_codes
 
 
 class HistoryStateEncoder(nn.Module):
-    """f(state) = MLP([summary(history vectors); profile vector]); subclasses define ``summarise``."""
+    """f(state) = MLP([summary(history vectors); profile vector; user features]); subclasses define
+    ``summarise``."""
 
     def __init__(
         self,
@@ -31,6 +34,10 @@ class HistoryStateEncoder(nn.Module):
         profile_items: int = 5,
         profile_template: str = "Recently watched: {titles}",
         hidden_layers: int = 1,
+        user_features: Sequence[str] = (),
+        user_table=None,
+        n_users: int | None = None,
+        dataset_name: str = "",
         name: str = "state",
     ) -> None:
         super().__init__()
@@ -39,7 +46,8 @@ class HistoryStateEncoder(nn.Module):
         self.name, self.last_n = name, history_length
         # hidden_layers ReLU layers of width hidden_dim, then a linear map to out_dim.
         layers: list[nn.Module] = []
-        width = summary_dim + (hidden_dim if profile_text else 0)
+        user_features = list(user_features or ())
+        width = summary_dim + (hidden_dim if profile_text else 0) + (hidden_dim if user_features else 0)
         for _ in range(hidden_layers):
             layers += [nn.Linear(width, hidden_dim), nn.ReLU()]
             width = hidden_dim
@@ -51,19 +59,42 @@ class HistoryStateEncoder(nn.Module):
             self.profile = UserProfileText(
                 item_encoder, item_titles, hidden_dim, profile_items, profile_template
             )
+        self.user_features = None
+        if user_features:
+            if n_users is None:
+                raise ValueError("state_encoder.user_features needs the number of users of the dataset")
+            codes = user_feature_codes(user_table, user_features, n_users, dataset_name)
+            self.user_features = UserFeatureEmbedding(codes, hidden_dim)
 
     def summarise(self, vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    @property
+    def needs_users(self) -> bool:
+        return self.user_features is not None
+
     def forward(
-        self, history_vectors: torch.Tensor, mask: torch.Tensor, history: torch.Tensor
+        self,
+        history_vectors: torch.Tensor,
+        mask: torch.Tensor,
+        history: torch.Tensor,
+        users: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """history_vectors [B, H, d], mask [B, H] bool, history [B, H] item ids -> state [B, out_dim]."""
+        """history_vectors [B, H, d], mask [B, H] bool, history [B, H] item ids, users [B] (read with
+        ``user_features``) -> state [B, out_dim]."""
         vectors, mask = history_vectors[:, -self.last_n :], mask[:, -self.last_n :]
         vectors = vectors.masked_fill(~mask[..., None], 0.0)  # an empty history reads zeros, not padding
         parts = [self.summarise(vectors, mask)]
         if self.profile is not None:
             parts.append(self.profile(history, mask))
+        if self.user_features is not None:
+            if users is None:
+                raise ValueError(
+                    "state_encoder.user_features is set but this algorithm's training batches carry no "
+                    "user ids (its replay buffer keeps histories only); use it with the logged learners "
+                    "(algorithm=supervised, sqn, reinforce with env=replay) or leave user_features empty"
+                )
+            parts.append(self.user_features(users))
         return self.mlp(torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0])
 
 
