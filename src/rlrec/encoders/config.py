@@ -72,7 +72,7 @@ class HybridEncoderConfig(MiniLMEncoderConfig):
     id_init_std: float = 0.0
     # DropoutNet: probability that a trained item's id part is dropped in a training forward, so the
     # text projection alone learns to rank (what a cold item has); 0 turns it off
-    id_dropout: float = 0.5
+    id_dropout: float = 0.25
 
 
 ENCODER_SCHEMAS: dict[str, Any] = {
