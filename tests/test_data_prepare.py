@@ -241,7 +241,7 @@ def test_data_prepare_reports_bad_input_in_one_line(tmp_path):
     failed = run_rlrec(
         "data", "prepare", "dataset=movielens", f"dataset.path={tmp_path / 'none'}", cwd=tmp_path
     )
-    assert failed.returncode == 1 and "is not a folder" in failed.stderr and "Traceback" not in failed.stderr
+    assert failed.returncode == 2 and "is not a folder" in failed.stderr and "Traceback" not in failed.stderr
     typo = run_rlrec("data", "prepare", "dataset=movielens", "dataset.pth=x", cwd=tmp_path)
     assert typo.returncode == 2 and "Key 'pth' not in" in typo.stderr
     usage = run_rlrec("data", "cook", cwd=tmp_path)

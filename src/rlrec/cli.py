@@ -16,6 +16,9 @@ commands:
   report         tables (terminal, md, tex, csv) and learning curves over many run folders
   reproduce      re-run a finished run with its overrides and diff its summary metrics
 
+A bad input (config value, file, model, checkpoint) is one line on stderr and exit status 2;
+RLREC_DEBUG=1 shows the traceback.
+
 examples:
   rlrec train
   rlrec train algorithm.lr=0.0003 trainer.max_steps=5000
@@ -49,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         print(f"rlrec: unknown command {command!r}\n\n{USAGE}", end="", file=sys.stderr)
         return 2
-    return importlib.import_module(COMMANDS[command]).main(rest)
+    from rlrec.runtime.errors import guarded
+
+    name = f"{command} {rest[0]}" if command == "data" and rest else command
+    return guarded(name, lambda: importlib.import_module(COMMANDS[command]).main(rest))
 
 
 if __name__ == "__main__":

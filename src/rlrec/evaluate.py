@@ -44,17 +44,11 @@ def run_overrides(ckpt: Path) -> list[str]:
 
 def load_weights(agent: torch.nn.Module, ckpt: Path) -> dict[str, Any]:
     """Load the checkpoint's state_dict into ``agent``; any missing, unexpected or reshaped tensor is an error."""
-    checkpoint = torch.load(ckpt, map_location="cpu", weights_only=True)
-    if "state_dict" not in checkpoint:
-        raise ValueError(f"{ckpt} is not a Lightning checkpoint of rlrec (no 'state_dict')")
-    saved, own = checkpoint["state_dict"], agent.state_dict()
-    problems = [f"missing from the checkpoint: {key}" for key in own if key not in saved]
-    problems += [f"not in this config's agent: {key}" for key in saved if key not in own]
-    problems += [
-        f"{key}: checkpoint {tuple(saved[key].shape)} vs config {tuple(own[key].shape)}"
-        for key in own
-        if key in saved and saved[key].shape != own[key].shape
-    ]
+    from rlrec.runtime.errors import fit_problems, read_checkpoint
+
+    checkpoint = read_checkpoint(ckpt, "ckpt")
+    saved = checkpoint["state_dict"]
+    problems = fit_problems(agent.state_dict(), saved)
     if problems:
         shown = "\n  ".join(problems[:12]) + (
             f"\n  ... {len(problems) - 12} more" if len(problems) > 12 else ""
@@ -98,7 +92,7 @@ def evaluate_checkpoint(ckpt: Path, overrides: list[str]) -> dict[str, Any]:
 
 def main(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help"):
-        print(USAGE)
+        print(USAGE, file=sys.stdout if args else sys.stderr)
         return 0 if args else 2
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import shlex
 import sys
 import warnings
@@ -71,7 +72,7 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         datamodule = SimulatorDataModule(train_env, eval_env, eval_seed=experiment.eval_seed)
         try:
             if getattr(agent, "trains", True):
-                trainer.fit(agent, datamodule=datamodule, ckpt_path=_resume_path(cfg.ckpt_path))
+                trainer.fit(agent, datamodule=datamodule, ckpt_path=_resume_path(cfg.ckpt_path, agent))
             else:  # a fixed policy (agents/baselines.py): the same evaluation, no training loop
                 log.info(f"algorithm={cfg.algorithm.name} does not train: evaluating it")
                 trainer.validate(agent, datamodule=datamodule, verbose=False)
@@ -241,12 +242,17 @@ def build_item_encoder(cfg: DictConfig, dataset):
     return make_encoder(**inputs)
 
 
-def _resume_path(ckpt_path: str | None) -> str | None:
+def _resume_path(ckpt_path: str | None, agent) -> str | None:
+    """The checkpoint to resume from, checked first: a missing, truncated or other model's file is a
+    CheckpointError naming it (Lightning would fail deep inside ``fit``)."""
+    from rlrec.runtime.errors import read_checkpoint, require_fit
+
     if ckpt_path is None:
         return None
     path = Path(ckpt_path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"ckpt_path={ckpt_path}: no such checkpoint file")
+    require_fit(agent, read_checkpoint(path, "ckpt_path"), ckpt_path, "ckpt_path")
     return str(path)
 
 
@@ -310,14 +316,47 @@ def hydra_task(cfg: DictConfig) -> float:
     """The Hydra entry point: one job of ``rlrec train`` (or of a ``-m`` sweep)."""
     from hydra.core.hydra_config import HydraConfig
 
+    from rlrec.runtime.errors import EXIT_BAD_INPUT, debugging, known_cause, report
+
     command = shlex.join(["rlrec", "train", *sys.argv[1:]])  # Hydra read its overrides from argv
-    summary = train(cfg, overrides=list(HydraConfig.get().overrides.task), command=command)
-    metrics = summary["metrics"]
-    if cfg.optimized_metric not in metrics:
-        raise KeyError(
-            f"optimized_metric={cfg.optimized_metric!r} is not a metric of this run; it has {sorted(metrics)}"
-        )
+    try:
+        summary = train(cfg, overrides=list(HydraConfig.get().overrides.task), command=command)
+        metrics = summary["metrics"]
+        if cfg.optimized_metric not in metrics:
+            raise ValueError(
+                f"optimized_metric={cfg.optimized_metric!r} is not a metric of this run; it has {sorted(metrics)}"
+            )
+    except Exception as error:  # a known error: one line and exit 2, not Hydra's traceback and footer
+        cause = known_cause(error)
+        if cause is None or debugging():
+            raise
+        report("train", cause)
+        raise SystemExit(EXIT_BAD_INPUT) from None
     return metrics[cfg.optimized_metric]
+
+
+def _check_overrides(args: list[str]) -> None:
+    """Compose the config from the plain overrides first, so an unknown key or group choice is one line
+    and exit 2 (Hydra would print it with a footer and exit 1). Sweep values (``a=1,2``) and runs with
+    Hydra flags other than -m are left to Hydra."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException, OverrideParseException
+
+    from rlrec.runtime.compose import compose_or_exit
+
+    if any(arg.startswith("-") and arg not in ("-m", "--multirun") for arg in args):
+        return
+    plain = [arg for arg in args if not arg.startswith("-")]
+    try:
+        parsed = OverridesParser.create().parse_overrides(plain)
+    except OverrideParseException as error:
+        print(f"rlrec train: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except HydraException:
+        return
+    keep = [arg for arg, override in zip(plain, parsed, strict=True) if not override.is_sweep_override()]
+    keep = [arg for arg in keep if not arg.lstrip("+~").startswith("hydra.")]
+    compose_or_exit("train", keep)
 
 
 def main(args: list[str]) -> int:
@@ -327,6 +366,9 @@ def main(args: list[str]) -> int:
     from rlrec.config import config_dir, register_configs
 
     register_configs()
+    if os.environ.get("RLREC_DEBUG", "") not in ("", "0"):
+        os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra then raises the error itself, traceback and all
+    _check_overrides(args)
     sys.argv = [sys.argv[0], *args]
     hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(hydra_task)()
     return 0

@@ -207,12 +207,7 @@ def main(args: list[str]) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
     cfg = compose_or_exit("data prepare", args[1:])
-    try:
-        dataset = instantiate(cfg.dataset)
-    except Exception as error:  # noqa: BLE001 - one line naming what failed, not a Hydra traceback
-        cause = error.__cause__ if error.__cause__ is not None else error
-        print(f"rlrec data prepare: {cause}", file=sys.stderr)
-        return 1
+    dataset = instantiate(cfg.dataset)  # a bad file or setting: one line and exit 2 (rlrec.runtime.errors)
     print(format_stats(dataset.stats))
     print("\n" + format_sample_texts(dataset.items))
     if dataset.cache_entry is not None:

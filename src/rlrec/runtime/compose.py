@@ -19,6 +19,7 @@ def compose_or_exit(command: str, overrides: list[str]) -> DictConfig:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
             return compose("config", overrides=overrides)
     except ConfigCompositionException as error:
-        cause = f"\n{error.__cause__}" if error.__cause__ is not None else ""
-        print(f"rlrec {command}: {error}{cause}", file=sys.stderr)
-        raise SystemExit(2) from None
+        from rlrec.runtime.errors import EXIT_BAD_INPUT, one_line
+
+        print(f"rlrec {command}: {one_line(error)}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT) from None
