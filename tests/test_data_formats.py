@@ -171,3 +171,28 @@ def test_every_real_format_requires_a_path(name):
     cfg = compose_config(f"dataset={name}", tiny=False)
     with pytest.raises(Exception, match="path"):
         instantiate(cfg.dataset)
+
+
+def test_amazon_5core_reviews_alone_pretty_printed_prepare_with_the_default_config(tmp_path):
+    """The shape of an Amazon 2018 5-core reviews file as some mirrors ship it: one review object over
+    many lines, objects one after another, and no metadata file beside it."""
+    import json
+
+    folder = tmp_path / "amazon-5core"
+    folder.mkdir()
+    reviews = [
+        {"overall": r, "verified": True, "reviewTime": "01 1, 2018", "reviewerID": f"U{u}", "asin": f"B00{i}",
+         "style": {"Format:": " Paperback"}, "reviewerName": "Reader", "reviewText": f"Review of {i} by {u}",
+         "summary": "Great" if r >= 4 else "Meh", "unixReviewTime": t}
+        for u, i, r, t in data_files.RATINGS
+    ]  # fmt: skip
+    (folder / "Books_5.json").write_text("\n".join(json.dumps(review, indent=2) for review in reviews) + "\n")
+    dataset = load("amazon_reviews", folder)  # the default text_template names {description}
+    assert_contract(dataset, data_files.N_USERS, data_files.N_ITEMS, data_files.N_RATINGS)
+    assert dataset.interactions["text"][0] == "Great. Review of 10 by 1"
+    assert set(texts(dataset).values()) == {f"B00{i}" for i in {i for _, i, _, _ in data_files.RATINGS}}
+
+    (folder / "Books_5.json").write_text('{"reviewerID": "U1", "asin": "B0010"\n')  # cut short
+    with pytest.raises(Exception, match="line 1: not JSON") as failure:
+        load("amazon_reviews", folder)
+    assert "concatenated JSON objects" in str(failure.value.__cause__ or failure.value)

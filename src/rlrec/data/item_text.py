@@ -1,16 +1,21 @@
 """Item text from a template over item columns: ``"{title}[. Genres: {genres}][. Tags: {tags}]"``.
 
 ``{column}`` is replaced by the column's value; a ``[...]`` part is kept only when every column it
-names is non-empty for that item, so items without tags get no dangling "Tags:". Nothing is
+names is non-empty for that item, so items without tags get no dangling "Tags:", and is left out
+for every item when the items have no such column at all (the Amazon default names {description},
+which only the metadata file has). Nothing is
 evaluated: the template is parsed into literals and column names and built with polars.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import string
 
 import polars as pl
+
+log = logging.getLogger(__name__)
 
 _OPTIONAL = re.compile(r"\[([^\[\]]*)\]")
 
@@ -39,6 +44,11 @@ def _segment(text: str, columns: list[str], template: str, optional: bool) -> pl
             pieces.append(pl.lit(literal))
         if field is None:
             continue
+        if optional and not spec and not conversion and field not in columns:
+            # an optional part naming a column this dataset lacks (e.g. {description} without the
+            # Amazon metadata file) is left out for every item, so one template serves both layouts
+            log.info(f"dataset.text_template: [{text}] left out, the items have no column {field!r}")
+            return pl.lit("")
         if spec or conversion or field not in columns:
             raise ValueError(
                 f"dataset.text_template {template!r} names {{{field}}}, but the item columns are {columns} "

@@ -8,11 +8,14 @@ review text (``summary. reviewText``) as its text. The optional metadata file (J
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import polars as pl
 
 from rlrec.data.readers.raw import RawData, glob_files, raw_frame, require_columns, text_bytes
+
+log = logging.getLogger(__name__)
 
 REVIEW_FIELDS = ("reviewerID", "asin", "overall", "unixReviewTime")
 
@@ -54,9 +57,35 @@ def read_amazon_reviews(path: str | Path, reviews_file: str, metadata_file: str 
     return RawData(raw_frame(interactions), items, None, files)
 
 
+def _json_rows(file: Path) -> list[dict]:
+    """Every JSON object of ``file``: JSON lines, or (as some mirrors of the 2018 5-core files are
+    written) pretty-printed objects one after another, or one array of objects."""
+    data = text_bytes(file).getvalue()
+    lines = [(number, line) for number, line in enumerate(data.splitlines(), start=1) if line.strip()]
+    try:
+        return [_json_line(file, number, line) for number, line in lines]
+    except ValueError as by_line:
+        text = data.decode("utf-8", errors="replace")
+        decoder, position, rows = json.JSONDecoder(), 0, []
+        while True:
+            while position < len(text) and text[position] in " \t\r\n,":
+                position += 1
+            if position >= len(text):
+                break
+            try:
+                value, position = decoder.raw_decode(text, position)
+            except json.JSONDecodeError:
+                raise by_line from None  # neither layout: the line-by-line error names the line
+            values = value if isinstance(value, list) else [value]
+            if not all(isinstance(v, dict) for v in values):
+                raise by_line from None
+            rows.extend(values)
+        log.info(f"{file}: read {len(rows)} concatenated (pretty-printed) JSON objects")
+        return rows
+
+
 def _read_reviews(file: Path) -> pl.DataFrame:
-    lines = [line for line in text_bytes(file).getvalue().splitlines() if line.strip()]
-    rows = [_json_line(file, number, line) for number, line in enumerate(lines, start=1)]
+    rows = _json_rows(file)
     if rows:
         require_columns(file, sorted(set().union(*(row.keys() for row in rows[:1000]))), REVIEW_FIELDS, None)
     columns = (*REVIEW_FIELDS, "reviewText", "summary")
@@ -68,12 +97,9 @@ def _read_reviews(file: Path) -> pl.DataFrame:
 
 def _read_metadata(file: Path) -> pl.DataFrame:
     rows = []
-    for number, line in enumerate(text_bytes(file).getvalue().splitlines(), start=1):
-        if not line.strip():
-            continue
-        row = _json_line(file, number, line)
+    for number, row in enumerate(_json_rows(file), start=1):
         if "asin" not in row:
-            raise ValueError(f"{file}, line {number}: missing column 'asin'; found {sorted(row)}")
+            raise ValueError(f"{file}, object {number}: missing column 'asin'; found {sorted(row)}")
         category = row.get("category", row.get("categories"))
         while isinstance(category, list) and category and isinstance(category[0], list):
             category = category[0]  # 2014 files nest the category path in a list of lists
@@ -95,8 +121,9 @@ def _json_line(file: Path, number: int, line: bytes) -> dict:
         row = json.loads(line)
     except json.JSONDecodeError as error:
         raise ValueError(
-            f"{file}, line {number}: not JSON ({error.msg}); amazon_reviews reads JSON lines "
-            "(the 2014 metadata files are Python literals: convert them to JSON first)"
+            f"{file}, line {number}: not JSON ({error.msg}); amazon_reviews reads JSON lines or "
+            "concatenated JSON objects (the 2014 metadata files are Python literals: convert them to "
+            "JSON first, e.g. json.dumps(ast.literal_eval(line)) per line)"
         ) from None
     if not isinstance(row, dict):
         raise ValueError(f"{file}, line {number}: expected a JSON object per line")
