@@ -61,3 +61,39 @@ def test_a_missing_resume_checkpoint_is_named(tmp_path):
 
 if sys.platform == "win32":  # pragma: no cover
     pytest.skip("POSIX signals", allow_module_level=True)
+
+
+def test_a_run_killed_without_warning_resumes_from_the_periodic_checkpoint(tmp_path):
+    """SIGKILL leaves no chance to checkpoint: last.ckpt, rewritten every trainer.checkpoint_every
+    steps, is the resume point, and the resumed run continues from its step and completes."""
+    run_dir = tmp_path / "run"
+    process = _start(run_dir, tmp_path, "trainer.checkpoint_every=10", "trainer.eval_every=1000")
+    last = run_dir / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 120
+    step = 0
+    while step < 30:
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1][-3000:]
+        time.sleep(0.2)
+        if last.is_file():
+            try:
+                step = torch.load(last, weights_only=True)["global_step"]
+            except (RuntimeError, EOFError):  # caught mid-write
+                continue
+    process.kill()
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    summary = (
+        json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").exists() else {}
+    )
+    assert summary.get("status") != "completed"
+    step = torch.load(last, weights_only=True)["global_step"]
+    assert step % 10 == 0 and step >= 30, "written on the checkpoint_every schedule"
+
+    resumed = tmp_path / "resumed"
+    result = run_rlrec(
+        "train", *TINY, f"trainer.max_steps={step + 15}", "trainer.eval_every=1000", f"ckpt_path={last}",
+        f"hydra.run.dir={resumed}", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((resumed / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["metrics"]["train/steps"] == step + 15

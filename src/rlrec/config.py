@@ -47,6 +47,9 @@ class TrainerConfig:
     # gives each the step budget chosen for it on the validation split
     max_steps_by_algorithm: dict[str, int] = field(default_factory=dict)
     eval_every: int = 500  # training steps between evaluations; there is always one at the end
+    # checkpoints/last.ckpt is rewritten every this many training steps (null: every eval_every), so
+    # a run killed without warning (SIGKILL, a lost node) resumes from at most this far back
+    checkpoint_every: Optional[int] = None
     log_every_n_steps: int = 50
     gradient_clip_val: Optional[float] = None
     enable_progress_bar: bool = True

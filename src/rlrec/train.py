@@ -52,6 +52,7 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
             "trainer",
             max_steps=cfg.trainer.max_steps,
             eval_every=cfg.trainer.eval_every,
+            checkpoint_every=cfg.trainer.checkpoint_every or cfg.trainer.eval_every,
             log_every_n_steps=cfg.trainer.log_every_n_steps,
         )
         ranks = start_local_ranks(cfg, run_dir)  # the other ranks of a one-machine DDP run, if any
@@ -86,7 +87,7 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
                 f"{error}; summary.json marks the run failed, checkpoints/last.ckpt holds the last good state"
             )
             raise
-        # `best` refreshes last.ckpt only when it also saves a new best, so write the final state here.
+        # the periodic checkpoint may be up to checkpoint_every steps old: write the final state here
         trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt", weights_only=False)  # resumable
 
         summary["metrics"] = {**metrics_logger.last_values(), "train/steps": trainer.global_step}
@@ -280,6 +281,13 @@ def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any], c
         monitor="eval/return",
         mode="max",
         save_top_k=1,
+    )
+    # last.ckpt (the full training state, collector included) on a fixed schedule, whether or not the
+    # evaluation improved: the resume point after a kill that gives no signal to checkpoint on
+    periodic = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints",
+        every_n_train_steps=trainer_cfg.checkpoint_every or trainer_cfg.eval_every,
+        save_top_k=0,
         save_last=True,
     )
     accelerator, precision = trainer_cfg.accelerator, str(trainer_cfg.precision)
@@ -308,7 +316,7 @@ def _build_trainer(trainer_cfg: DictConfig, run_dir: Path, loggers: list[Any], c
         deterministic=trainer_cfg.deterministic,
         default_root_dir=run_dir,
         logger=loggers,
-        callbacks=[EvaluateAtTheEnd(), best, *callbacks],
+        callbacks=[EvaluateAtTheEnd(), best, periodic, *callbacks],
     )
 
 
