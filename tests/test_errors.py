@@ -42,9 +42,12 @@ def run_cli(args: list[str]) -> int:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, tiny_bert) -> dict[str, Path]:
+    return make_files(tmp_path_factory.mktemp("bad-inputs"), tiny_bert)
+
+
+def make_files(root: Path, tiny_bert: Path) -> dict[str, Path]:
     """A trained tiny DQN checkpoint and its damaged copies, a model folder without weights, and a
     run folder without runs."""
-    root = tmp_path_factory.mktemp("bad-inputs")
     os.environ.setdefault("RLREC_CACHE", str(root / "cache"))
     assert run_cli(["train", *TINY, f"paths.output_dir={root / 'dqn'}"]) == 0
     good = root / "dqn" / "checkpoints" / "last.ckpt"
