@@ -242,30 +242,12 @@ def _read_cache(path: Path) -> dict[str, str]:
 
 
 def _load_causal_lm(model: str, revision: str | None, device: str):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
-    from rlrec.encoders.text import LanguageModelNotFound, pick_device, resolve_model
+    from rlrec.envs.text_reward import load_pretrained_pair
 
-    try:
-        location, is_local = resolve_model(model)
-    except LanguageModelNotFound as error:
-        raise LanguageModelNotFound(f"env.user_model={model!r}: {error}") from error
-    where = pick_device(device)
-    log.info(f"Loading the LM user <{location}> on {where}")
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(
-            location, revision=revision, trust_remote_code=False, padding_side="left", truncation_side="left"
-        )  # a long prompt loses its oldest history, never the item or the cue at its end
-        lm = AutoModelForCausalLM.from_pretrained(location, revision=revision, trust_remote_code=False)
-    except (OSError, ValueError) as error:
-        where_from = "the folder" if is_local else "the hub (or the local hub cache; offline?)"
-        raise LanguageModelNotFound(
-            f"env.user_model: could not load causal LM {location!r} from {where_from}: {error}"
-        ) from error
-    if tokenizer.pad_token is None:
-        if tokenizer.eos_token is None:
-            raise ValueError(
-                f"env.user_model: tokenizer of {location!r} has neither a pad nor an end-of-text token"
-            )
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer, lm.to(where).eval(), location
+    # left padding and truncation: a long prompt loses its oldest history, never the item or the cue
+    return load_pretrained_pair(
+        AutoModelForCausalLM, model, revision, device, "env.user_model", "the LM user (causal LM)",
+        padding_side="left", truncation_side="left",
+    )  # fmt: skip

@@ -102,35 +102,47 @@ class TextFeedbackReward(WeightedReward):
 
 
 def _load_classifier(model: str, revision: str | None, device: str):
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification
+
+    tokenizer, classifier, _ = load_pretrained_pair(
+        AutoModelForSequenceClassification, model, revision, device, "reward.model", "classifier"
+    )
+    if classifier.config.pad_token_id is None:
+        classifier.config.pad_token_id = tokenizer.pad_token_id  # GPT-style models find the last real token
+    return tokenizer, classifier
+
+
+def load_pretrained_pair(
+    auto_class, model: str, revision: str | None, device: str, key: str, what: str, **tokenizer_options
+):
+    """(tokenizer with a pad token, ``auto_class`` model in eval mode on ``device``, its location) from a
+    local folder or hub name, remote code never run; a model that cannot be found or loaded is a
+    LanguageModelNotFound naming ``key``."""
+    from transformers import AutoTokenizer
 
     from rlrec.encoders.text import LanguageModelNotFound, pick_device, resolve_model
 
     try:
         location, is_local = resolve_model(model)
     except LanguageModelNotFound as error:
-        raise LanguageModelNotFound(f"reward.model={model!r}: {error}") from error
+        raise LanguageModelNotFound(f"{key}={model!r}: {error}") from error
     where = pick_device(device)
-    log.info(f"Loading text-feedback classifier <{location}> on {where}")
+    log.info(f"Loading {what} <{location}> on {where}")
     try:
-        tokenizer = AutoTokenizer.from_pretrained(location, revision=revision, trust_remote_code=False)
-        classifier = AutoModelForSequenceClassification.from_pretrained(
-            location, revision=revision, trust_remote_code=False
+        tokenizer = AutoTokenizer.from_pretrained(
+            location, revision=revision, trust_remote_code=False, **tokenizer_options
         )
+        loaded = auto_class.from_pretrained(location, revision=revision, trust_remote_code=False)
     except (OSError, ValueError) as error:
         where_from = "the folder" if is_local else "the hub (or the local hub cache; offline?)"
         raise LanguageModelNotFound(
-            f"reward.model: could not load classifier {location!r} from {where_from}: {error}"
+            f"{key}: could not load {what} {location!r} from {where_from}: {error}"
         ) from error
     if tokenizer.pad_token is None:
         if tokenizer.eos_token is None:
-            raise ValueError(
-                f"reward.model: tokenizer of {location!r} has neither a pad nor an end-of-text token"
-            )
+            raise ValueError(f"{key}: tokenizer of {location!r} has neither a pad nor an end-of-text token")
         tokenizer.pad_token = tokenizer.eos_token
-    if classifier.config.pad_token_id is None:
-        classifier.config.pad_token_id = tokenizer.pad_token_id  # GPT-style models find the last real token
-    return tokenizer, classifier.to(where).eval()
+    return tokenizer, loaded.to(where).eval(), location
 
 
 def _label_values(id2label: dict[int, str], label_rewards: dict) -> torch.Tensor:
