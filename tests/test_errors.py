@@ -7,6 +7,7 @@ script does, with stderr captured; a few run as subprocesses too, for the proces
 from __future__ import annotations
 
 import os
+import random
 import shutil
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def make_files(root: Path, tiny_bert: Path) -> dict[str, Path]:
     good = root / "dqn" / "checkpoints" / "last.ckpt"
     data = good.read_bytes()
     (root / "truncated.ckpt").write_bytes(data[: len(data) // 2])
-    (root / "random.ckpt").write_bytes(os.urandom(4096))
+    (root / "random.ckpt").write_bytes(random.Random(0).randbytes(4096))
     (root / "empty.ckpt").write_bytes(b"")
     no_weights = root / "bert-no-weights"
     no_weights.mkdir()
@@ -174,3 +175,15 @@ def test_exit_status_and_stderr_of_the_process(files, tmp_path):
         result = run_rlrec(*args, cwd=tmp_path)
         assert result.returncode == 2, result.stderr[-2000:]
         assert named in result.stderr and "Traceback" not in result.stderr
+
+
+def test_any_foreign_bytes_are_a_checkpoint_error(tmp_path):
+    """torch's unpickler raises IndexError, KeyError, ... on arbitrary bytes, not only UnpicklingError:
+    every one of them must read as a CheckpointError naming the file (a CI run hit IndexError)."""
+    from rlrec.runtime.errors import CheckpointError, read_checkpoint
+
+    for seed in range(200):
+        path = tmp_path / f"bytes{seed}.ckpt"
+        path.write_bytes(random.Random(seed).randbytes(random.Random(seed).randint(1, 4096)))
+        with pytest.raises(CheckpointError, match=f"ckpt_path={path}"):
+            read_checkpoint(path, "ckpt_path")
