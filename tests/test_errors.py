@@ -103,7 +103,10 @@ CASES: list[tuple[list[str], str]] = [
     (["train", *T, "ckpt_path={truncated}"], "is not a readable checkpoint (truncated"),
     (["train", *T, "ckpt_path={random}"], "is not a readable checkpoint (truncated"),
     (["train", *T, "ckpt_path={empty}"], "is not a readable checkpoint (truncated"),
-    (["train", *REINFORCE, "ckpt_path={good}"], "was written by algorithm=dqn; this config builds algorithm=reinforce"),
+    (
+        ["train", *REINFORCE, "ckpt_path={good}"],
+        "was written by algorithm=dqn; this config builds algorithm=reinforce",
+    ),
     # rlrec eval
     (["eval"], "ckpt=PATH"),
     (["eval", "ckpt=/no/such.ckpt"], "ckpt=/no/such.ckpt: no such checkpoint file"),
