@@ -228,3 +228,17 @@ def test_max_steps_by_algorithm_sets_that_algorithms_budget_only(tmp_path):
     own = "+trainer.max_steps_by_algorithm={dqn: 10, sqn: 30}"
     assert last_step("dqn", "trainer.max_steps=20", own) == 10
     assert last_step("other", "trainer.max_steps=20", "+trainer.max_steps_by_algorithm={sqn: 30}") == 20
+
+
+def test_a_command_line_max_steps_wins_over_max_steps_by_algorithm(tmp_path):
+    """A preset's per-algorithm budget (experiment=paper_movielens) must not swallow the user's own
+    trainer.max_steps: hydra_task hands train() the command-line overrides, and those win."""
+
+    def last_step(run, *overrides):
+        cfg = compose_config("trainer.eval_every=5", *overrides, output_dir=tmp_path / run)
+        train(cfg, overrides=list(overrides))
+        return pl.read_parquet(tmp_path / run / "metrics.parquet")["step"].max()
+
+    own = "+trainer.max_steps_by_algorithm={dqn: 10}"
+    assert last_step("explicit", own, "trainer.max_steps=20") == 20
+    assert last_step("preset", own) == 10  # no max_steps on the command line: the table's budget

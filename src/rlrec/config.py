@@ -44,7 +44,8 @@ class TrainerConfig:
     precision: str = "32-true"
     max_steps: int = 3000
     # algorithm name -> its max_steps, over max_steps: a grid over algorithms (experiment=paper_movielens)
-    # gives each the step budget chosen for it on the validation split
+    # gives each the step budget chosen for it on the validation split. A trainer.max_steps given on
+    # the command line (or swept by -m) wins over it.
     max_steps_by_algorithm: dict[str, int] = field(default_factory=dict)
     eval_every: int = 500  # training steps between evaluations; there is always one at the end
     # checkpoints/last.ckpt is rewritten every this many training steps (null: every eval_every), so

@@ -38,8 +38,8 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
         cfg.seed = fresh_seed()  # `${seed}` interpolations (dataset.seed) then read the recorded seed
     seed = cfg.seed
     budget = cfg.trainer.max_steps_by_algorithm.get(cfg.algorithm.name)
-    if budget is not None:  # this algorithm's own step budget (trainer.max_steps_by_algorithm)
-        cfg.trainer.max_steps = budget
+    if budget is not None and not _sets(overrides, "trainer.max_steps"):
+        cfg.trainer.max_steps = budget  # this algorithm's own step budget; a command-line max_steps wins
     # Only rank 0 writes the run folder's files (summary, manifest, metrics, checkpoints, W&B).
     writes = process_rank() == 0
     manifest = start_manifest(run_dir, command, overrides, seed, cfg.trainer.accelerator) if writes else {}
@@ -341,6 +341,11 @@ def hydra_task(cfg: DictConfig) -> float:
         report("train", cause)
         raise SystemExit(EXIT_BAD_INPUT) from None
     return metrics[cfg.optimized_metric]
+
+
+def _sets(overrides: list[str], key: str) -> bool:
+    """Whether the command-line ``overrides`` assign ``key`` (``key=``, ``+key=``, ``++key=``)."""
+    return any(o.split("=", 1)[0].lstrip("+") == key for o in overrides if "=" in o)
 
 
 def _check_overrides(args: list[str]) -> None:
