@@ -11,7 +11,7 @@ import pytest
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 
-from rlrec.data.split import assign_splits
+from rlrec.data.split import SEEDED_METHODS, assign_splits
 from tests import data_files
 from tests.conftest import compose_config, run_rlrec
 from tests.test_data_formats import NO_CORE, load
@@ -124,10 +124,11 @@ def test_cache_key_follows_the_files_and_the_config(tmp_path):
     assert load("movielens", folder, "seed=5").cache_key == base, "leave-one-out does not depend on the seed"
     assert load("movielens", folder, "dataset.preprocess.rating_threshold=3").cache_key != base
     assert load("movielens", folder, "dataset.text_template='{title}'").cache_key != base
-    random_users = [
-        load("movielens", folder, "dataset.split.method=random_users", f"seed={s}").cache_key for s in (0, 1)
-    ]
-    assert random_users[0] != random_users[1], "a random user split depends on the seed"
+    for method in SEEDED_METHODS:  # cold_items and cold_users once shared one cache entry over seeds
+        keys = [
+            load("movielens", folder, f"dataset.split.method={method}", f"seed={s}").cache_key for s in (0, 1)
+        ]
+        assert keys[0] != keys[1], f"a {method} split depends on the seed"
     ratings = folder / "ratings.csv"
     ratings.write_text(ratings.read_text() + "4,40,3.0,5000\n")
     changed = load("movielens", folder)

@@ -18,7 +18,7 @@ from rlrec.data.item_text import template_expr
 from rlrec.data.preprocess import clean, dense_ids
 from rlrec.data.readers import reader_for
 from rlrec.data.schema import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE, RecDataset
-from rlrec.data.split import assign_splits
+from rlrec.data.split import SEEDED_METHODS, assign_splits
 from rlrec.data.stats import dataset_stats, format_stats
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,9 @@ def prepare_dataset(
         "event_map": event_map,
         "text_template": text_template,
         "preprocess": preprocess,
-        # Only the random user split depends on the seed; the others are the same for every run seed.
+        # Only the seeded splits depend on the seed; the others are the same for every run seed.
         "split": split
-        if split["method"] == "random_users"
+        if split["method"] in SEEDED_METHODS
         else {k: v for k, v in split.items() if k != "seed"},
     }
     key = cache_key(files, config) if files is not None else None

@@ -28,6 +28,7 @@ import polars as pl
 from rlrec.data.schema import SPLIT_DTYPE
 
 SPLIT_METHODS = ("leave_one_out", "chronological", "random_users", "cold_items", "cold_users")
+SEEDED_METHODS = ("random_users", "cold_items", "cold_users")  # the splits that draw with split.seed
 
 
 def assign_splits(frame: pl.DataFrame, split: dict[str, Any], n_users: int) -> pl.DataFrame:
