@@ -334,19 +334,12 @@ def rlrec_executable() -> str:
 
 
 def rlrec_train(overrides: list[str], run_dir: Path, steps: int, dataset_path: str, timeout: float):
+    # trainer.max_steps on the command line wins over the preset's max_steps_by_algorithm
     command = [
-        rlrec_executable(),
-        "train",
-        "experiment=paper_movielens",
-        "hydra.mode=RUN",
-        f"dataset.path={dataset_path}",
-        "encoder=id",
-        "seed=0",
-        f"hydra.run.dir={run_dir}",
-        f"trainer.max_steps={steps}",
-        f"trainer.eval_every={steps}",
-        *overrides,
-    ]  # fmt: skip; the command-line max_steps wins over the preset's max_steps_by_algorithm
+        rlrec_executable(), "train", "experiment=paper_movielens", "hydra.mode=RUN", f"dataset.path={dataset_path}",
+        "encoder=id", "seed=0", f"hydra.run.dir={run_dir}", f"trainer.max_steps={steps}",
+        f"trainer.eval_every={steps}", *overrides,
+    ]  # fmt: skip
     start = time.perf_counter()
     done = subprocess.run(command, env=single_thread_env(), capture_output=True, text=True, timeout=timeout)
     wall = time.perf_counter() - start
