@@ -153,3 +153,39 @@ def test_a_cold_users_history_rows_are_read_as_history_but_never_judged():
     assert ([0, 1], [0, 1, 3, 4]) in seen and ([1], [3, 4, 5]) in seen
     assert metrics["hr@1_cold_users"] == 0.5 and metrics["hr@1_warm_users"] == 1.0
     assert metrics["hr@1"] == pytest.approx((1.0 + 0.5) / 2)
+
+
+# --- algorithm.cold_scores: cold items' scores on the trained items' scale ---------------------------
+def test_standardize_untrained_gives_cold_columns_the_trained_columns_mean_and_std():
+    from rlrec.agents.towers import standardize_untrained
+
+    scores = torch.tensor([[1.0, 2.0, 3.0, 0.1, 0.3], [0.0, 4.0, 8.0, 0.5, 0.5]])
+    untrained = torch.tensor([False, False, False, True, True])
+    out = standardize_untrained(scores, untrained)
+    assert torch.equal(out[:, :3], scores[:, :3])  # trained items keep their scores
+    # row 0: trained mean 2, std 1 (n-1); cold 0.1, 0.3 -> z = -/+ 1/sqrt(2)
+    assert out[0, 3:].tolist() == pytest.approx([2 - 2**-0.5, 2 + 2**-0.5])
+    # row 1: both cold scores equal (std 0) -> both at the trained mean 4
+    assert out[1, 3:].tolist() == pytest.approx([4.0, 4.0])
+    one = standardize_untrained(scores, torch.tensor([False, False, False, False, True]))
+    assert one[0, 4].item() == pytest.approx(scores[0, :4].mean().item())  # one cold item: the mean
+    assert standardize_untrained(scores, torch.zeros(5, dtype=torch.bool)) is scores
+
+
+def test_cold_scores_calibrate_a_text_tower_and_leave_an_id_tower_raw():
+    from types import SimpleNamespace
+
+    from rlrec.agents.base import RecAgent
+    from rlrec.agents.towers import standardize_untrained
+
+    agent = RecAgent(n_items=5, slate_size=1)
+    scores = torch.tensor([[1.0, 2.0, 3.0, 0.1, 0.3]])
+    text_tower, id_tower = SimpleNamespace(encode_texts=None), SimpleNamespace()
+    assert agent.cold_calibrated(scores, text_tower, "standardize") is scores  # no catalogue noted yet
+    agent.note_training_catalogue(SimpleNamespace(trained_items=torch.tensor([1, 1, 1, 0, 0]).bool()))
+    calibrated = agent.cold_calibrated(scores, text_tower, "standardize")
+    assert torch.equal(calibrated, standardize_untrained(scores, agent.unseen_items))
+    assert scores[0].argsort(descending=True).tolist() == [2, 1, 0, 4, 3]  # raw: cold items last
+    assert calibrated[0].argsort(descending=True).tolist() == [2, 4, 1, 3, 0]  # 3, 2.71, 2, 1.29, 1
+    assert agent.cold_calibrated(scores, text_tower, "raw") is scores
+    assert agent.cold_calibrated(scores, id_tower, "standardize") is scores  # untrained ids: nothing to place

@@ -203,3 +203,25 @@ def test_train_judges_lm_zero_shot_by_the_replay_protocol(tiny_bert, tmp_path):
     assert 0.0 <= metrics["eval/ndcg@10"] <= metrics["eval/hr@10"] <= 1.0
     assert summary["protocol"]["masking"] == "every earlier item of the user"
     assert (tmp_path / "run" / "summary.json").is_file()
+
+
+def test_cold_item_scores_are_standardized_by_default_and_raw_on_request(tiny_bert, tmp_path):
+    from rlrec.evaluate import evaluate_checkpoint
+
+    folder = write_two_taste_ratings(tmp_path / "ml")
+    overrides = [
+        *TINY_REPLAY, f"dataset.path={folder}", "encoder=hybrid", f"encoder.model={tiny_bert}",
+        "algorithm=supervised", "algorithm.batch_size=32", "state_encoder=gru", "trainer.max_steps=10",
+        "trainer.eval_every=10", "dataset.split.method=cold_items", "dataset.split.cold_fraction=0.2",
+    ]  # fmt: skip
+    run = tmp_path / "run"
+    summary = train(compose_config(*overrides, output_dir=run, tiny=False), overrides=overrides)
+    assert summary["protocol"]["cold_scores"] == "standardize"
+    assert "eval/ndcg@10_cold" in summary["metrics"]
+    ckpt = run / "checkpoints" / "last.ckpt"
+    same = evaluate_checkpoint(ckpt, overrides)
+    raw = evaluate_checkpoint(ckpt, [*overrides, "algorithm.cold_scores=raw"])
+    assert same["protocol"]["cold_scores"] == "standardize" and raw["protocol"]["cold_scores"] == "raw"
+    assert same["metrics"]["eval/ndcg@10"] == pytest.approx(summary["metrics"]["eval/ndcg@10"])
+    with pytest.raises(ValueError, match="algorithm.cold_scores must be one of"):
+        evaluate_checkpoint(ckpt, [*overrides, "algorithm.cold_scores=zscore"])

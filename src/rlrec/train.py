@@ -142,6 +142,11 @@ def evaluation_protocol(cfg: DictConfig, eval_env, agent) -> dict[str, Any]:
     dataset's split and cleaning, and whether the agent itself skips consumed items."""
     protocol = dict(eval_env.protocol())
     protocol["agent_masks_consumed"] = bool(agent.mask_consumed)
+    if "cold_scores" in getattr(agent, "hparams", {}):  # what the slates of never-trained items were made of
+        tower = agent.q.item_tower
+        protocol["cold_scores"] = (
+            "standardize" if agent.calibrates_cold(tower, agent.hparams.cold_scores) else "raw"
+        )
     dataset = {"name": cfg.dataset.name}
     for key in ("split", "preprocess"):
         if key in cfg.dataset:
@@ -216,6 +221,9 @@ def build_experiment(cfg: DictConfig, rank: int = 0, world_size: int = 1) -> Exp
         slate_size=train_env.slate_size,
         **users,
     )
+    # the items the training log holds are known to rlrec eval and recommend too, not only to training
+    if hasattr(agent, "note_training_catalogue"):
+        agent.note_training_catalogue(train_env)
     if world_size > 1:  # the same initial weights on every rank, then each rank its own exploration
         torch.manual_seed(derive_seed(cfg.seed + rank, "rank"))
     return Experiment(dataset, train_env, eval_env, agent, eval_seed, cache_keys)

@@ -61,6 +61,21 @@ class RecAgent(pl.LightningModule):
             return logits
         return logits.masked_fill(self.unseen_items.to(logits.device), float("-inf"))
 
+    def calibrates_cold(self, item_tower: torch.nn.Module, how: str) -> bool:
+        """Whether ``cold_calibrated`` changes any score: standardize, untrained items, a text tower."""
+        return how == "standardize" and self.unseen_items is not None and hasattr(item_tower, "encode_texts")
+
+    def cold_calibrated(self, scores: torch.Tensor, item_tower: torch.nn.Module, how: str) -> torch.Tensor:
+        """``scores [B, n_items]`` as ``algorithm.cold_scores`` says: ``raw`` as they are;
+        ``standardize``: the never-trained items' scores on the trained items' scale
+        (towers.standardize_untrained), when the item tower places items by text (an id tower's
+        untrained rows are their random initial draw: nothing to calibrate, the scores stay raw)."""
+        if not self.calibrates_cold(item_tower, how):
+            return scores
+        from rlrec.agents.towers import standardize_untrained
+
+        return standardize_untrained(scores, self.unseen_items)
+
     def consumed(self, obs: Observation) -> torch.Tensor:
         """[B, n_items] bool: the items each user interacted with before this step. That is the whole
         earlier sequence where the environment provides it (``obs["consumed"]``: the replay protocol's

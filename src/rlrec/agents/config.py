@@ -128,6 +128,9 @@ class SQNConfig:
     history_length: int = 10
     task: str = "total"  # logged reward key the Q heads learn
     mask_consumed: bool = False
+    # items the training log never holds (cold items) at evaluation: raw | standardize (their scores
+    # put on the trained items' per-user scale, for text and hybrid towers; rlrec.agents.towers)
+    cold_scores: str = "standardize"
 
 
 @dataclass
@@ -144,6 +147,9 @@ class SupervisedConfig:
     hidden_dim: int = 64
     history_length: int = 10
     mask_consumed: bool = False
+    # items the training log never holds (cold items) at evaluation: raw | standardize (their scores
+    # put on the trained items' per-user scale, for text and hybrid towers; rlrec.agents.towers)
+    cold_scores: str = "standardize"
 
 
 ALGORITHM_SCHEMAS.update(

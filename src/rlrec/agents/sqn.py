@@ -46,7 +46,7 @@ from torch import nn
 
 from rlrec.agents.base import RecAgent
 from rlrec.agents.logged import logged_batches
-from rlrec.agents.towers import TwoTowerQ
+from rlrec.agents.towers import COLD_SCORES, TwoTowerQ
 from rlrec.envs.base import Observation
 from rlrec.runtime.checks import require_positive
 
@@ -68,9 +68,12 @@ class SQNAgent(RecAgent):
         history_length: int = 10,
         task: str = "total",
         mask_consumed: bool = False,
+        cold_scores: str = "standardize",
         name: str = "sqn",
     ) -> None:
         super().__init__(n_items, slate_size, mask_consumed)
+        if cold_scores not in COLD_SCORES:
+            raise ValueError(f"algorithm.cold_scores must be one of {list(COLD_SCORES)}, got {cold_scores!r}")
         require_positive(
             "algorithm", batch_size=batch_size, hidden_dim=hidden_dim, history_length=history_length
         )
@@ -101,7 +104,9 @@ class SQNAgent(RecAgent):
     @torch.no_grad()
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
         state, items = self.encode(obs["history"], obs["history_mask"], obs.get("user"))
-        return self.slate_from_scores(self.supervised_logits(state, items), obs)  # [B, K]
+        scores = self.supervised_logits(state, items)  # [B, n_items]
+        scores = self.cold_calibrated(scores, self.q.item_tower, self.hparams.cold_scores)
+        return self.slate_from_scores(scores, obs)  # [B, K]
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
         self.note_training_catalogue(env)

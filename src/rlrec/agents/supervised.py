@@ -18,7 +18,7 @@ from torch import nn
 
 from rlrec.agents.base import RecAgent
 from rlrec.agents.logged import logged_batches
-from rlrec.agents.towers import TwoTowerQ
+from rlrec.agents.towers import COLD_SCORES, TwoTowerQ
 from rlrec.envs.base import Observation
 from rlrec.runtime.checks import require_positive
 
@@ -36,9 +36,12 @@ class SupervisedAgent(RecAgent):
         hidden_dim: int = 64,
         history_length: int = 10,
         mask_consumed: bool = False,
+        cold_scores: str = "standardize",
         name: str = "supervised",
     ) -> None:
         super().__init__(n_items, slate_size, mask_consumed)
+        if cold_scores not in COLD_SCORES:
+            raise ValueError(f"algorithm.cold_scores must be one of {list(COLD_SCORES)}, got {cold_scores!r}")
         require_positive(
             "algorithm", batch_size=batch_size, hidden_dim=hidden_dim, history_length=history_length
         )
@@ -48,7 +51,8 @@ class SupervisedAgent(RecAgent):
 
     @torch.no_grad()
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
-        return self.slate_from_scores(self.q(obs), obs)  # [B, K]; nothing to explore offline
+        scores = self.cold_calibrated(self.q(obs), self.q.item_tower, self.hparams.cold_scores)
+        return self.slate_from_scores(scores, obs)  # [B, K]; nothing to explore offline
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
         self.note_training_catalogue(env)

@@ -64,3 +64,32 @@ class TwoTowerQ(nn.Module):
             return chosen
         mean_advantage = state @ items.mean(dim=0) + self.item_bias.mean()  # [B]
         return self.value_head(state) + chosen - mean_advantage[:, None]
+
+
+COLD_SCORES = ("raw", "standardize")
+
+
+def standardize_untrained(scores: torch.Tensor, untrained: torch.Tensor) -> torch.Tensor:
+    """``scores [B, n_items]`` with the never-trained items' columns (``untrained [n_items]`` bool) put
+    on the trained items' scale, per user:
+
+        s'(u, c) = mean_w s(u, w) + std_w s(u, w) · (s(u, c) − mean_c s(u, c)) / std_c s(u, c)
+
+    over trained items w and untrained items c. A text tower places a cold item by W · e alone, and a
+    hybrid one without its id offset, so cold scores come out on a narrower scale than the trained
+    items' (whose id parts and biases carry what training learned about each): the top of the
+    catalogue is then all trained items (docs/results.md, "cold scores"). Standardising keeps each
+    user's order among cold items and among trained items and only says that the best cold items
+    are as good a guess as the best trained ones. One untrained item is put at the trained mean."""
+    if not bool(untrained.any()) or bool(untrained.all()):
+        return scores
+    untrained = untrained.to(scores.device)
+    warm, cold = scores[:, ~untrained], scores[:, untrained]  # [B, n_warm], [B, n_cold]
+    if cold.shape[1] > 1:
+        z = (cold - cold.mean(1, keepdim=True)) / cold.std(1, keepdim=True).clamp_min(1e-12)
+    else:
+        z = torch.zeros_like(cold)
+    scale = warm.std(1, keepdim=True) if warm.shape[1] > 1 else torch.zeros_like(warm[:, :1])
+    calibrated = scores.clone()
+    calibrated[:, untrained] = warm.mean(1, keepdim=True) + scale * z
+    return calibrated
