@@ -78,7 +78,7 @@ def standardize_untrained(scores: torch.Tensor, untrained: torch.Tensor) -> torc
     over trained items w and untrained items c. A text tower places a cold item by W · e alone, and a
     hybrid one without its id offset, so cold scores come out on a narrower scale than the trained
     items' (whose id parts and biases carry what training learned about each): the top of the
-    catalogue is then all trained items (docs/results.md, "cold scores"). Standardising keeps each
+    catalogue is then all trained items (docs/results.md, "Cold items' scores on the trained items' scale"). Standardising keeps each
     user's order among cold items and among trained items and only says that the best cold items
     are as good a guess as the best trained ones. One untrained item is put at the trained mean."""
     if not bool(untrained.any()) or bool(untrained.all()):
