@@ -46,7 +46,7 @@ from torch import nn
 
 from rlrec.agents.base import RecAgent
 from rlrec.agents.logged import logged_batches
-from rlrec.agents.towers import COLD_SCORES, TwoTowerQ
+from rlrec.agents.towers import TwoTowerQ, require_cold_scores
 from rlrec.envs.base import Observation
 from rlrec.runtime.checks import require_positive
 
@@ -72,8 +72,7 @@ class SQNAgent(RecAgent):
         name: str = "sqn",
     ) -> None:
         super().__init__(n_items, slate_size, mask_consumed)
-        if cold_scores not in COLD_SCORES:
-            raise ValueError(f"algorithm.cold_scores must be one of {list(COLD_SCORES)}, got {cold_scores!r}")
+        require_cold_scores(cold_scores)
         require_positive(
             "algorithm", batch_size=batch_size, hidden_dim=hidden_dim, history_length=history_length
         )

@@ -69,6 +69,12 @@ class TwoTowerQ(nn.Module):
 COLD_SCORES = ("raw", "standardize")
 
 
+def require_cold_scores(how: str) -> None:
+    """``algorithm.cold_scores`` must name one of COLD_SCORES (the agents that rank cold items)."""
+    if how not in COLD_SCORES:
+        raise ValueError(f"algorithm.cold_scores must be one of {list(COLD_SCORES)}, got {how!r}")
+
+
 def standardize_untrained(scores: torch.Tensor, untrained: torch.Tensor) -> torch.Tensor:
     """``scores [B, n_items]`` with the never-trained items' columns (``untrained [n_items]`` bool) put
     on the trained items' scale, per user:
@@ -78,9 +84,10 @@ def standardize_untrained(scores: torch.Tensor, untrained: torch.Tensor) -> torc
     over trained items w and untrained items c. A text tower places a cold item by W · e alone, and a
     hybrid one without its id offset, so cold scores come out on a narrower scale than the trained
     items' (whose id parts and biases carry what training learned about each): the top of the
-    catalogue is then all trained items (docs/results.md, "Cold items' scores on the trained items' scale"). Standardising keeps each
-    user's order among cold items and among trained items and only says that the best cold items
-    are as good a guess as the best trained ones. One untrained item is put at the trained mean."""
+    catalogue is then all trained items (docs/results.md, "Cold items' scores on the trained
+    items' scale"). Standardising keeps each user's order among cold items and among trained items
+    and only says that the best cold items are as good a guess as the best trained ones. One
+    untrained item is put at the trained mean."""
     if not bool(untrained.any()) or bool(untrained.all()):
         return scores
     untrained = untrained.to(scores.device)
