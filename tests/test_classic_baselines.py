@@ -187,7 +187,7 @@ def test_bpr_ranks_the_planted_item_first():
 
 
 def test_bpr_gets_the_number_of_users_from_build_experiment(tmp_path):
-    from rlrec.train import build_experiment
+    from rlrec.experiment import build_experiment
 
     experiment = build_experiment(compose_config("algorithm=bpr", output_dir=tmp_path))
     assert experiment.agent.user_vectors.num_embeddings == experiment.dataset.n_users == 200

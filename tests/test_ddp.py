@@ -50,7 +50,7 @@ def test_ddp_on_two_cpu_processes_makes_one_run_folder_with_equal_replicas(tmp_p
 
 
 def test_ddp_ranks_simulate_disjoint_users(tmp_path):
-    from rlrec.train import build_experiment
+    from rlrec.experiment import build_experiment
     from tests.conftest import compose_config
 
     cfg = compose_config(*DDP, output_dir=tmp_path)

@@ -8,6 +8,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import rlrec.envs.gym  # noqa: F401  (registers rlrec/Synthetic-v0 and rlrec/Fitted-v0)
+import rlrec.experiment
 
 SMALL = ["dataset.n_users=200", "dataset.n_items=60", "env.horizon=8"]
 
@@ -64,7 +65,7 @@ def test_make_from_config_rejects_an_unknown_env():
     from hydra.errors import ConfigCompositionException
 
     with pytest.raises(ConfigCompositionException):
-        rlrec.envs.gym.make_from_config("no_such_env", "synthetic")
+        rlrec.experiment.make_gym_env("no_such_env", "synthetic")
 
 
 def test_fitted_v0_passes_the_env_checker_and_runs_a_random_agent(tmp_path, monkeypatch):

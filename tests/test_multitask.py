@@ -12,7 +12,8 @@ from hydra.utils import instantiate
 from rlrec.agents.multitask import MultiTaskAgent, gradnorm_step, uncertainty_weighted_loss
 from rlrec.encoders.state import MeanHistoryState
 from rlrec.envs.synthetic import SyntheticRecEnv
-from rlrec.train import build_item_encoder, train
+from rlrec.experiment import build_item_encoder
+from rlrec.train import train
 from tests.conftest import compose_config
 
 SHORT = ["trainer.max_steps=24", "trainer.eval_every=24"]  # a few dozen steps, one evaluation

@@ -179,7 +179,7 @@ def test_mask_consumed_never_recommends_a_history_item(tmp_path):
     cfg = compose_config("algorithm.mask_consumed=true", output_dir=tmp_path)
     dataset = instantiate(cfg.dataset)
     env = instantiate(cfg.env, _partial_=True)(dataset=dataset, reward=instantiate(cfg.reward), seed=0)
-    from rlrec.train import build_item_encoder
+    from rlrec.experiment import build_item_encoder
 
     agent = instantiate(cfg.algorithm, _partial_=True)(
         item_encoder=build_item_encoder(cfg, dataset),

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from rlrec.encoders.user_features import UserFeatureEmbedding, user_feature_codes
-from rlrec.train import build_experiment, train
+from rlrec.experiment import build_experiment
+from rlrec.train import train
 from tests.conftest import compose_config
 
 

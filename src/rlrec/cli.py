@@ -36,9 +36,9 @@ COMMANDS = {
     "train": "rlrec.train",
     "eval": "rlrec.evaluate",
     "recommend": "rlrec.recommend",
-    "data": "rlrec.data.prepare",
-    "encode": "rlrec.encoders.precompute",
-    "report": "rlrec.report.cli",
+    "data": "rlrec.prepare",
+    "encode": "rlrec.encode",
+    "report": "rlrec.report_cli",
     "reproduce": "rlrec.reproduce",
 }
 

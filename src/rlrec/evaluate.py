@@ -62,10 +62,10 @@ def load_weights(agent: torch.nn.Module, ckpt: Path) -> dict[str, Any]:
 
 
 def evaluate_checkpoint(ckpt: Path, overrides: list[str]) -> dict[str, Any]:
+    from rlrec.experiment import build_experiment, evaluation_protocol
     from rlrec.runtime.compose import compose_or_exit
     from rlrec.runtime.manifest import write_json
     from rlrec.runtime.seeding import seed_everything
-    from rlrec.train import build_experiment, evaluation_protocol
 
     all_overrides = [*run_overrides(ckpt), *overrides]
     cfg = compose_or_exit("eval", [*all_overrides, "paths.output_dir=" + str(ckpt.parent)])

@@ -145,9 +145,9 @@ def recommend(request: Request) -> dict[str, Any]:
     """Rebuild the run's experiment, load the weights, and each user's history and greedy slate."""
     from rlrec.data.schema import EVENTS
     from rlrec.evaluate import load_weights, run_overrides
+    from rlrec.experiment import build_experiment
     from rlrec.runtime.compose import compose_or_exit
     from rlrec.runtime.seeding import seed_everything
-    from rlrec.train import build_experiment
 
     ckpt = request.ckpt
     trained_env = run_env(ckpt)

@@ -1,14 +1,12 @@
-"""``rlrec train``: compose → build dataset, env, encoder, agent → fit → a complete run folder."""
+"""``rlrec train``: compose → build the experiment (rlrec.experiment) → fit → a complete run folder."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import shlex
 import sys
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
 
     from rlrec.agents.base import NonFiniteLossError
     from rlrec.agents.experience import SimulatorDataModule
+    from rlrec.experiment import build_experiment, evaluation_protocol
     from rlrec.runtime.callbacks import Preemption, ReplicaCheck
     from rlrec.runtime.checks import require_positive
     from rlrec.runtime.distributed import LocalRanks, process_rank, start_local_ranks
@@ -137,118 +136,12 @@ def train(cfg: DictConfig, overrides: list[str] | None = None, command: str | No
                 wandb.finish(exit_code=0 if summary["status"] == "completed" else 1)
 
 
-def evaluation_protocol(cfg: DictConfig, eval_env, agent) -> dict[str, Any]:
-    """How the run's figures were made (summary.json ``protocol``): the environment's evaluation, the
-    dataset's split and cleaning, and whether the agent itself skips consumed items."""
-    protocol = dict(eval_env.protocol())
-    protocol["agent_masks_consumed"] = bool(agent.mask_consumed)
-    if "cold_scores" in getattr(agent, "hparams", {}):  # what the slates of never-trained items were made of
-        tower = agent.q.item_tower
-        protocol["cold_scores"] = (
-            "standardize" if agent.calibrates_cold(tower, agent.hparams.cold_scores) else "raw"
-        )
-    dataset = {"name": cfg.dataset.name}
-    for key in ("split", "preprocess"):
-        if key in cfg.dataset:
-            dataset[key] = OmegaConf.to_container(cfg.dataset[key], resolve=True)
-    protocol["dataset"] = dataset
-    return protocol
-
-
 def _leave_process_group() -> None:
     """A DDP run's process group ends with the run (a sweep may run the next job in this process)."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
-
-
-@dataclass
-class Experiment:
-    """Everything one run is made of, built from its config (``rlrec train`` and ``rlrec eval``)."""
-
-    dataset: Any
-    train_env: Any
-    eval_env: Any
-    agent: Any
-    eval_seed: int
-    cache_keys: dict[str, str]
-
-
-def build_experiment(cfg: DictConfig, rank: int = 0, world_size: int = 1) -> Experiment:
-    """Dataset, reward, environments (train and evaluation, own seeds), encoders and agent.
-
-    In a distributed run each rank simulates its own share of the train and evaluation users
-    (``RecEnv.shard``) with environment seeds and a torch RNG offset by its rank (``seed + rank``)."""
-    import torch
-    from hydra.utils import get_class, instantiate
-
-    from rlrec.runtime.seeding import derive_seed
-
-    log.info(f"Instantiating dataset <{cfg.dataset._target_}>")
-    dataset = instantiate(cfg.dataset)
-    cache_keys = {"data": dataset.cache_key}
-    log.info(f"Instantiating reward <{cfg.reward._target_}>")
-    reward = instantiate(cfg.reward)
-    log.info(f"Instantiating environment <{cfg.env._target_}>")
-    # Built objects are passed to a partial, not merged into the config as instantiate(**kwargs) would.
-    make_env = instantiate(cfg.env, _partial_=True)
-    eval_seed = derive_seed(cfg.seed, "eval") + rank
-    train_env = make_env(dataset=dataset, reward=reward, seed=derive_seed(cfg.seed, "train_env") + rank)
-    eval_env = make_env(dataset=dataset, reward=reward, seed=eval_seed)
-    if world_size > 1:
-        train_env.shard(rank, world_size)
-        eval_env.shard(rank, world_size)
-    item_encoder = build_item_encoder(cfg, dataset)
-    if getattr(item_encoder, "cache_key", None) is not None:
-        cache_keys["embeddings"] = item_encoder.cache_key
-    log.info(f"Instantiating state encoder <{cfg.state_encoder._target_}>")
-    state_encoder = functools.partial(
-        instantiate(cfg.state_encoder, _partial_=True),
-        item_titles=dataset.items["title"].to_list(),
-        user_table=dataset.users,
-        n_users=dataset.n_users,
-        dataset_name=dataset.name,
-    )
-    log.info(f"Instantiating agent <{cfg.algorithm._target_}>")
-    # Agents with a vector per user (algorithm=bpr) declare it, and get the number of users.
-    needs_users = getattr(get_class(cfg.algorithm._target_), "needs_users", False)
-    users = {"n_users": dataset.n_users} if needs_users else {}
-    agent = instantiate(cfg.algorithm, _partial_=True)(
-        item_encoder=item_encoder,
-        state_encoder=state_encoder,
-        n_items=dataset.n_items,
-        slate_size=train_env.slate_size,
-        **users,
-    )
-    # the items the training log holds are known to rlrec eval and recommend too, not only to training
-    if hasattr(agent, "note_training_catalogue"):
-        agent.note_training_catalogue(train_env)
-    if world_size > 1:  # the same initial weights on every rank, then each rank its own exploration
-        torch.manual_seed(derive_seed(cfg.seed + rank, "rank"))
-    return Experiment(dataset, train_env, eval_env, agent, eval_seed, cache_keys)
-
-
-def build_item_encoder(cfg: DictConfig, dataset):
-    """The item tower g(item); encoders that read text (an ``item_texts`` argument) also get the item
-    texts and the embedding cache folder, and those with a ``trained_items`` argument (encoder=hybrid)
-    the [n_items] bool mask of items with a train-split interaction, passed to a partial so neither
-    is merged into the config."""
-    import inspect
-
-    from hydra.utils import get_class, instantiate
-
-    from rlrec.encoders.hybrid import train_split_items
-
-    log.info(f"Instantiating encoder <{cfg.encoder._target_}>")
-    make_encoder = instantiate(cfg.encoder, _partial_=True)
-    parameters = inspect.signature(get_class(cfg.encoder._target_)).parameters
-    inputs: dict[str, Any] = {"n_items": dataset.n_items}
-    if "item_texts" in parameters:
-        inputs.update(item_texts=dataset.items["text"].to_list(), cache_dir=cfg.paths.cache_dir)
-    if "trained_items" in parameters:
-        inputs["trained_items"] = train_split_items(dataset)
-    return make_encoder(**inputs)
 
 
 def _resume_path(ckpt_path: str | None, agent) -> str | None:

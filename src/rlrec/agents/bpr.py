@@ -72,7 +72,7 @@ class TrainPairs:
 class BPRAgent(RecAgent):
     """User and item embeddings scored by a dot product, trained on BPR triples of the train split."""
 
-    needs_users = True  # rlrec.train.build_experiment passes n_users = dataset.n_users
+    needs_users = True  # rlrec.experiment.build_experiment passes n_users = dataset.n_users
 
     def __init__(
         self,

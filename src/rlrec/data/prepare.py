@@ -1,10 +1,9 @@
-"""Raw files → cleaned, split dataset with dense ids, cached as parquet; and ``rlrec data prepare``."""
+"""Raw files → cleaned, split dataset with dense ids, cached as parquet (the command: rlrec.prepare)."""
 
 from __future__ import annotations
 
 import inspect
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from rlrec.data.preprocess import clean, dense_ids
 from rlrec.data.readers import reader_for
 from rlrec.data.schema import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE, RecDataset
 from rlrec.data.split import SEEDED_METHODS, assign_splits
-from rlrec.data.stats import dataset_stats, format_stats
+from rlrec.data.stats import dataset_stats
 
 log = logging.getLogger(__name__)
 
@@ -194,23 +193,3 @@ def format_sample_texts(items, n: int = SAMPLE_TEXTS) -> str:
     picks = sorted({round(k * (len(texts) - 1) / max(n - 1, 1)) for k in range(n)}) if texts else []
     lines = [f"  item {i}: {texts[i]!r}" for i in picks]
     return "\n".join([f"item texts the language model reads ({len(picks)} of {len(texts):,}):", *lines])
-
-
-def main(args: list[str]) -> int:
-    """``rlrec data prepare [overrides]``: load (or read from the cache) and print the statistics."""
-    from hydra.utils import instantiate
-
-    from rlrec.runtime.compose import compose_or_exit
-
-    if not args or args[0] != "prepare":
-        print("usage: rlrec data prepare dataset=<name> dataset.path=<dir> [overrides]", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
-    cfg = compose_or_exit("data prepare", args[1:])
-    dataset = instantiate(cfg.dataset)  # a bad file or setting: one line and exit 2 (rlrec.runtime.errors)
-    print(format_stats(dataset.stats))
-    print("\n" + format_sample_texts(dataset.items))
-    if dataset.cache_entry is not None:
-        how = "read from the cache" if dataset.from_cache else "prepared and written to the cache"
-        print(f"\n{how}: {dataset.cache_entry} (statistics in stats.json)")
-    return 0

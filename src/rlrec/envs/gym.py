@@ -4,8 +4,8 @@
     env = gymnasium.make("rlrec/Synthetic-v0", overrides=["env.slate_size=3"])
     env = gymnasium.make("rlrec/Fitted-v0", overrides=["dataset.path=data/ml-latest-small"])
 
-Both ids go through ``make_from_config``, which composes rlrec's Hydra config and builds dataset,
-reward and environment exactly as ``rlrec train`` does. Observation: ``history`` (the last H item
+Both ids go through ``rlrec.experiment.make_gym_env``, which composes rlrec's Hydra config and builds
+dataset, reward and environment exactly as ``rlrec train`` does. Observation: ``history`` (the last H item
 ids, 0 where padded) and ``history_mask`` (1 where a slot holds an item); action: an item id
 (``env.slate_size=1``) or a slate of K ids; reward: ``rewards["total"]``, with every behaviour's
 reward in ``info["rewards"]``. ``terminated`` when the user leaves, ``truncated`` at the horizon.
@@ -13,17 +13,15 @@ reward in ``info["rewards"]``. ``terminated`` when the user leaves, ``truncated`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import gymnasium
 import numpy as np
 import torch
 from gymnasium import spaces
 
-from rlrec.envs.base import RecEnv as BatchedRecEnv
+from rlrec.envs.base import RecEnv
 
 
-class RecEnv(gymnasium.Env):
+class SingleUserEnv(gymnasium.Env):
     """One simulated user at a time (B = 1) of a batched environment.
 
     A MultiDiscrete action space cannot forbid repeated ids, so by default (``allow_duplicate_items``)
@@ -33,7 +31,7 @@ class RecEnv(gymnasium.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, env: BatchedRecEnv, allow_duplicate_items: bool = True) -> None:
+    def __init__(self, env: RecEnv, allow_duplicate_items: bool = True) -> None:
         self.env = env
         if allow_duplicate_items:
             env.allow_duplicate_items = True
@@ -76,31 +74,6 @@ class RecEnv(gymnasium.Env):
         }
 
 
-def make_from_config(
-    env: str, dataset: str, overrides: Sequence[str] = (), seed: int | None = None
-) -> RecEnv:
-    """Compose ``env=<env> dataset=<dataset> <overrides>`` and build dataset, reward and environment as
-    rlrec.train does; the environment is seeded from the config's ``seed`` (or ``seed``)."""
-    from hydra import compose, initialize_config_dir
-    from hydra.utils import instantiate
-
-    from rlrec.config import config_dir, register_configs
-    from rlrec.runtime.seeding import derive_seed
-
-    register_configs()
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = compose("config", overrides=[f"env={env}", f"dataset={dataset}", *overrides])
-    if seed is not None:
-        cfg.seed = seed
-    run_seed = cfg.seed if cfg.seed is not None else 0
-    batched = instantiate(cfg.env, _partial_=True)(
-        dataset=instantiate(cfg.dataset),
-        reward=instantiate(cfg.reward),
-        seed=derive_seed(run_seed, "train_env"),
-    )
-    return RecEnv(batched)
-
-
 def register() -> None:
     """Register ``rlrec/Synthetic-v0`` and ``rlrec/Fitted-v0`` (idempotent)."""
     for env_id, env, dataset in [
@@ -110,7 +83,7 @@ def register() -> None:
         if env_id not in gymnasium.registry:
             gymnasium.register(
                 id=env_id,
-                entry_point="rlrec.envs.gym:make_from_config",
+                entry_point="rlrec.experiment:make_gym_env",
                 kwargs={"env": env, "dataset": dataset},
                 disable_env_checker=False,
             )

@@ -4,7 +4,7 @@ Lightning starts the other ranks of a DDP run itself by re-running the command l
 rebuilds that command from ``hydra.run.dir``, which in a ``-m`` sweep is not the job's folder, and
 reruns the sweep arguments, so each rank makes its own output folders (Lightning issue #11300 and
 its Hydra notes). rlrec starts them itself instead, the way ``torchrun`` does: rank 0 is this
-process; ranks 1..n-1 run ``python -m rlrec.runtime.rank_worker <config>`` with the fully resolved
+process; ranks 1..n-1 run ``python -m rlrec.rank_worker <config>`` with the fully resolved
 config of this run (so the same run folder, nothing re-composed) and the standard variables
 ``MASTER_ADDR``, ``MASTER_PORT``, ``WORLD_SIZE``, ``NODE_RANK``, ``LOCAL_RANK``. Lightning then sees
 processes that were launched for it and joins them (its ``LightningEnvironment``).
@@ -184,7 +184,7 @@ def start_local_ranks(cfg: DictConfig, run_dir: Path) -> LocalRanks:
         log_path = run_dir / f"rank_{rank}.log"
         env = {**os.environ, **variables, "LOCAL_RANK": str(rank)}
         with log_path.open("w") as out:
-            command = [sys.executable, "-m", "rlrec.runtime.rank_worker", str(ranks.config_file)]
+            command = [sys.executable, "-m", "rlrec.rank_worker", str(ranks.config_file)]
             ranks.processes.append(subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT))
         ranks.logs.append(log_path)
     ranks.watch()

@@ -18,8 +18,8 @@ def main(args: list[str]) -> int:
     from hydra.utils import get_class, instantiate
 
     from rlrec.encoders.text import LanguageModelNotFound
+    from rlrec.experiment import build_item_encoder
     from rlrec.runtime.compose import compose_or_exit
-    from rlrec.train import build_item_encoder
 
     logging.basicConfig(level=logging.INFO, format="[%(name)s][%(levelname)s] %(message)s")
     cfg = compose_or_exit("encode", args)
