@@ -96,3 +96,49 @@ def test_every_experiment_preset_composes_and_sweeps_existing_choices(experiment
         if group in ("algorithm", "encoder", "env", "dataset"):
             for choice in str(choices).split(","):
                 assert (config_dir() / group / f"{choice}.yaml").is_file(), f"{experiment}: {group}={choice}"
+
+
+SCHEMA_GROUPS = ("dataset", "encoder", "state_encoder", "env", "reward", "algorithm")
+
+
+def _schema_of(group: str, choice: str):
+    """The structured config ``conf/<group>/<choice>.yaml`` names in its defaults list."""
+    import yaml
+
+    from rlrec.agents.config import ALGORITHM_SCHEMAS
+    from rlrec.data.config import DATASET_SCHEMAS
+    from rlrec.encoders.config import ENCODER_SCHEMAS, STATE_ENCODER_SCHEMAS
+    from rlrec.envs.config import ENV_SCHEMAS, REWARD_SCHEMAS
+
+    schemas = {
+        "dataset": DATASET_SCHEMAS,
+        "encoder": ENCODER_SCHEMAS,
+        "state_encoder": STATE_ENCODER_SCHEMAS,
+        "env": ENV_SCHEMAS,
+        "reward": REWARD_SCHEMAS,
+        "algorithm": ALGORITHM_SCHEMAS,
+    }[group]
+    written = yaml.safe_load((config_dir() / group / f"{choice}.yaml").read_text())
+    (entry,) = [d for d in written["defaults"] if isinstance(d, str) and d.startswith(f"/schema/{group}/")]
+    return written, schemas[entry.split("/")[3].split("@")[0]]
+
+
+@pytest.mark.parametrize(
+    ("group", "choice"), [(group, choice) for group in SCHEMA_GROUPS for choice in choices(group)]
+)
+def test_each_yaml_names_its_target_and_only_what_differs_from_its_schema(group, choice):
+    """One home per default: the structured config; a yaml repeats none of its values."""
+    written, schema = _schema_of(group, choice)
+    defaults = OmegaConf.to_container(OmegaConf.structured(schema))
+    assert written.get("_target_") == defaults["_target_"], f"conf/{group}/{choice}.yaml: _target_"
+    repeated = []
+    for key, value in written.items():
+        if key in ("defaults", "_target_", "name") or key not in defaults:
+            continue
+        if isinstance(value, dict) and isinstance(defaults[key], dict):
+            repeated += [
+                f"{key}.{k}" for k, v in value.items() if k in defaults[key] and defaults[key][k] == v
+            ]
+        elif value == defaults[key]:
+            repeated.append(key)
+    assert not repeated, f"conf/{group}/{choice}.yaml repeats its schema's defaults: {repeated}"

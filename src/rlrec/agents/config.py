@@ -29,7 +29,7 @@ class DQNConfig:
     target_update: str = "hard"  # hard: copy every target_update_every steps | soft: Polyak with tau
     target_update_every: int = 100  # gradient steps between hard target-network copies
     tau: float = 0.005  # soft target update: θ' ← τθ + (1 − τ)θ' after every gradient step
-    double: bool = False  # Double DQN (van Hasselt 2016): online argmax, target-network value
+    double: bool = True  # Double DQN (van Hasselt 2016): online argmax, target-network value
     dueling: bool = False  # Dueling head (Wang 2016): Q = V(s) + A(s, a) − mean_a A(s, a)
     n_step: int = 1  # n-step returns, truncated at the end of the episode
     prioritized: bool = False  # proportional prioritized replay (Schaul 2016), sum tree

@@ -30,8 +30,8 @@ Policy = Callable[[Observation], torch.Tensor]  # obs -> slate [B, K]
 
 def below_autograd() -> contextlib.AbstractContextManager:
     """A block whose ops skip PyTorch's autograd dispatch layer, for simulator code no gradient flows
-    through: a step is ~90 ops on a few thousand numbers each, where that layer took 6% of the time
-    (SyntheticRecEnv.step at B = 4096: 551 → 518 µs).
+    through: a step is ~90 ops on a few thousand numbers each, where that layer's share of the time is
+    measurable (docs/results.md, "Settings moved here from config comments").
     Unlike ``torch.inference_mode``, the tensors made inside are ordinary ones, so an agent may still
     train on the observations and rewards (an inference tensor cannot be saved for backward). Torch's
     own ``torch.library`` autograd wrappers use the same guard; without it, a plain block."""
