@@ -1,17 +1,15 @@
 """What every agent shares: the act/experience contract, resumable experience, evaluation on held-out users.
 
-Training batches come from the agent's own ``experience(env)`` generator, drawn when Lightning is
-about to train on one (``on_before_batch_transfer``), not inside the DataLoader: Lightning fetches
-a DataLoader one batch ahead, so experience collected there would act with the weights of the step
-before and a checkpoint would lose the batch fetched in advance. Drawn here, the generator has
-made exactly ``global_step`` batches whenever a checkpoint is written.
+Training batches come from the agent's collector (``self.collector``, agents/collect.py), drawn when
+Lightning is about to train on one (``on_before_batch_transfer``), not inside the DataLoader:
+Lightning fetches a DataLoader one batch ahead, so experience collected there would act with the
+weights of the step before and a checkpoint would lose the batch fetched in advance. Drawn here,
+the collector has made exactly ``global_step`` batches whenever a checkpoint is written.
 
-A generator's frame cannot be saved, so experience loops keep everything that lives from one batch
-to the next in ``self.collection`` (a dict of tensors and numbers: the current observation, an
-n-step window, counters) and continue from whatever it holds when they start. A checkpoint stores
-it with the training environment's episode and RNG (``RecEnv.state_dict``), the replay buffer
-(``self.replay``, when the agent has one) and torch's global RNG (exploration, replay sampling,
-dropout), so a resumed run continues with the same batches as an uninterrupted one.
+A checkpoint stores the collector (its loop state, replay buffer and latest collection reward:
+``Collector.state_dict``) with the training environment's episode and RNG (``RecEnv.state_dict``)
+and torch's global RNG (exploration, replay sampling, dropout), so a resumed run continues with
+the same batches as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -21,6 +19,7 @@ from collections.abc import Iterator
 import pytorch_lightning as pl
 import torch
 
+from rlrec.agents.collect import Collector
 from rlrec.envs.base import Observation
 
 
@@ -31,8 +30,9 @@ class NonFiniteLossError(FloatingPointError):
 class RecAgent(pl.LightningModule):
     """A recommender policy trained by Lightning.
 
-    Subclasses define ``act(obs, explore) -> slate [B, K]`` and ``experience(env)``, a generator of
-    training batches gathered from the environment, drawn by ``on_before_batch_transfer``.
+    Subclasses define ``act(obs, explore) -> slate [B, K]`` and, if they train, a collector
+    (``self.collector``, agents/collect.py) whose batches ``experience(env)`` returns, drawn by
+    ``on_before_batch_transfer``.
     """
 
     def __init__(self, n_items: int, slate_size: int, mask_consumed: bool = False) -> None:
@@ -40,8 +40,7 @@ class RecAgent(pl.LightningModule):
         self.n_items = n_items
         self.slate_size = slate_size
         self.mask_consumed = mask_consumed
-        self.collection: dict = {}  # the experience loop's state between batches (see the module doc)
-        self.collect_reward = 0.0  # mean reward of the latest collection step (logged by some agents)
+        self.collector: Collector | None = None  # where training batches come from (agents/collect.py)
         self._experience: Iterator[dict[str, torch.Tensor]] | None = None
         self._restored_experience: dict | None = None
         self.unseen_items: torch.Tensor | None = None  # [n_items] bool: items the training log never holds
@@ -124,7 +123,24 @@ class RecAgent(pl.LightningModule):
             )
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        raise NotImplementedError
+        """The training batches: the collector's (agents/collect.py)."""
+        if self.collector is None:
+            raise NotImplementedError(f"{type(self).__name__} has no collector: it does not train")
+        return self.collector.batches(env)
+
+    @property
+    def collection(self) -> dict:
+        """The collector's loop state between batches (``Collector.state``)."""
+        return self.collector.state if self.collector is not None else {}
+
+    @collection.setter
+    def collection(self, state: dict) -> None:
+        self.collector.state = state
+
+    @property
+    def collect_reward(self) -> float:
+        """The mean reward of the latest collection step (logged as train/collect_reward)."""
+        return self.collector.collect_reward if self.collector is not None else 0.0
 
     # -- resumable experience (see the module docstring) ----------------------------------------------
     def on_before_batch_transfer(self, batch, dataloader_idx: int):
@@ -141,12 +157,9 @@ class RecAgent(pl.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         if self._experience is None:  # nothing collected yet: a resumed run starts the loop afresh
             return
-        replay = getattr(self, "replay", None)
         state = {
-            "collection": self.collection,
-            "collect_reward": self.collect_reward,
+            "collector": self.collector.state_dict(),
             "env": self.trainer.datamodule.train_env.state_dict(),
-            "replay": None if replay is None else replay.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
         }
@@ -175,10 +188,7 @@ class RecAgent(pl.LightningModule):
 
     def _restore_experience(self, env, state: dict) -> None:
         env.load_state_dict(state["env"])
-        if state["replay"] is not None:
-            self.replay.load_state_dict(state["replay"])
-        self.collection = state["collection"]  # freshly loaded: the loop may change it in place
-        self.collect_reward = state["collect_reward"]
+        self.collector.load_state_dict(state["collector"])
         torch.set_rng_state(state["torch_rng"])
         if state["cuda_rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])

@@ -14,14 +14,14 @@ leave-one-out splits (``dataset=movielens``) evaluate users that are all in the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from rlrec.agents.base import RecAgent
-from rlrec.agents.logged import resumable_sampler
+from rlrec.agents.collect import LoggedSampler
 from rlrec.envs.base import Observation
 from rlrec.runtime.checks import require_positive
 
@@ -98,6 +98,7 @@ class BPRAgent(RecAgent):
         nn.init.normal_(self.user_vectors.weight, std=0.1)
         nn.init.normal_(self.item_vectors.weight, std=0.1)
         self.optimizer_factory = optimizer
+        self.collector = LoggedSampler(self.triples(batch_size, n_items))  # triples from the train split
 
     def scores(self, users: torch.Tensor) -> torch.Tensor:
         return self.user_vectors(users) @ self.item_vectors.weight.T  # [B, n_items]
@@ -106,15 +107,15 @@ class BPRAgent(RecAgent):
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
         return self.slate_from_scores(self.scores(obs["user"]), obs)  # [B, K]
 
-    def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        """Endless batches of BPR triples, from a seeded generator whose state stays in
-        ``self.collection`` (as agents/logged.py does), so a resumed run draws the same batches."""
-        pairs = TrainPairs(env.dataset, self.n_items)
-        generator = resumable_sampler(self.collection, env)
-        while True:
-            batch = pairs.sample(self.hparams.batch_size, generator)
-            self.collection["sampler"] = generator.get_state()
-            yield batch
+    @staticmethod
+    def triples(batch_size: int, n_items: int):
+        """``make_draw`` of the LoggedSampler: BPR triples (user, positive, sampled negative)."""
+
+        def make_draw(env):
+            pairs = TrainPairs(env.dataset, n_items)
+            return lambda generator: pairs.sample(batch_size, generator)
+
+        return make_draw
 
     def bpr_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch means of − ln σ(x_ui − x_uj) and of ‖P_u‖² + ‖Q_i‖² + ‖Q_j‖²."""

@@ -24,18 +24,19 @@ episodes the effect is small, and the long-horizon environments make leaving par
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from rlrec.agents.base import RecAgent
+from rlrec.agents.collect import OnlineCollector
 from rlrec.agents.replay import PrioritizedReplayBuffer, ReplayBuffer
 from rlrec.agents.schedules import LinearSchedule, make_schedule
 from rlrec.agents.towers import TwoTowerQ
 from rlrec.envs.base import Observation
-from rlrec.envs.rollout import random_slates
 from rlrec.runtime.checks import require_positive
 
 
@@ -158,6 +159,22 @@ class DQNAgent(RecAgent):
             if prioritized
             else ReplayBuffer(replay_capacity)
         )
+        # ε-greedy steps of the training env, n-step transitions of active users into the buffer, one
+        # minibatch per env step or per env_steps_per_update user-steps (agents/collect.py)
+        self.collector = OnlineCollector(
+            lambda obs: {"slate": self.act(self.to_device(obs), explore=True).cpu()},
+            self.transition,
+            n_items=n_items,
+            slate_size=slate_size,
+            task=task,
+            replay=self.replay,
+            sample=self.sample_batch,
+            warmup_steps=warmup_steps,
+            n_step=n_step,
+            combine=functools.partial(n_step_transition, gamma=gamma),
+            env_steps_per_update=env_steps_per_update,
+            history_length=history_length,
+        )
 
     @torch.no_grad()
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
@@ -172,71 +189,21 @@ class DQNAgent(RecAgent):
             return self.replay.sample(self.hparams.batch_size, beta=self.per_beta(self.global_step))
         return self.replay.sample(self.hparams.batch_size)
 
-    def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        """Step the env with the ε-greedy policy, store n-step transitions of active users, yield
-        replay minibatches (one per env step, or one per ``env_steps_per_update`` user-steps).
-
-        Everything that lives from one batch to the next is in ``self.collection`` (the observation,
-        the last n steps, the env-step count and the user-steps not yet paid for by a gradient
-        step), and each pass first yields the batches those user-steps pay for: so the loop
-        continues exactly from a checkpoint's collection (see agents/base.py)."""
-        hp = self.hparams
-        loop = self.collection
-        if not loop:
-            obs = env.reset(env.sample_users(env.num_envs))
-            if obs["history"].shape[1] < hp.history_length:
-                raise ValueError(
-                    f"algorithm.history_length={hp.history_length} exceeds the {obs['history'].shape[1]} "
-                    "items of history the environment observes (env.history_window)"
-                )
-            # window: the last n steps, oldest first; credit: user-steps collected and not yet
-            # paid for by a gradient step
-            loop.update(obs=obs, window=[], step=0, credit=0)
-        per_update = hp.env_steps_per_update or 1
-        while True:
-            while loop["credit"] >= per_update:
-                loop["credit"] -= per_update
-                yield self.sample_batch()
-            obs, window, step = loop["obs"], loop["window"], loop["step"]
-            if step < hp.warmup_steps:  # uniform-random slates fill the buffer first
-                slate = random_slates(len(obs["user"]), self.n_items, self.slate_size)
-            else:
-                slate = self.act(self.to_device(obs), explore=True).cpu()
-            next_obs, rewards, done, info = env.step(slate)
-            if hp.task not in rewards:
-                raise ValueError(
-                    f"algorithm.task={hp.task!r} is not a reward of env={env.name}; it has {sorted(rewards)}"
-                )
-            clicked, reward = info["clicked_position"], rewards[hp.task]
-            # The step's reward sits at the slate position the user acted on.
-            slot_reward = F.one_hot(clicked.clamp(min=0), self.slate_size).float() * (clicked >= 0)[:, None]
-            window.append(
-                {
-                    "history": obs["history"],
-                    "history_mask": obs["history_mask"],
-                    "slate": slate,
-                    "reward": slot_reward * reward[:, None],  # [B, K]
-                    "step_reward": reward,  # [B]
-                    "next_history": next_obs["history"],
-                    "next_history_mask": next_obs["history_mask"],
-                    "done": done.bool(),
-                    "active": info["active"],
-                }
-            )
-            episode_over = bool(done.all())
-            while window and (len(window) == hp.n_step or episode_over):  # at the end: truncated returns
-                active = window[0]["active"]
-                if active.any():
-                    transition = n_step_transition(window, hp.gamma)
-                    self.replay.add({key: value[active] for key, value in transition.items()})
-                window.pop(0)
-            self.collect_reward = reward.mean().item()
-            loop["obs"] = env.reset(env.sample_users(env.num_envs)) if episode_over else next_obs
-            loop["step"] = step + 1
-            if step < hp.warmup_steps or len(self.replay) == 0:
-                continue
-            # one batch per env step, or one per env_steps_per_update user-steps of active users
-            loop["credit"] += per_update if hp.env_steps_per_update is None else int(info["active"].sum())
+    def transition(self, obs, acted, next_obs, rewards, done, info) -> dict[str, torch.Tensor]:
+        """One env step's rows for n_step_transition: the step's reward sits at the slate position
+        the user acted on (``reward`` [B, K]) and is also kept whole (``step_reward`` [B])."""
+        clicked, reward = info["clicked_position"], rewards[self.hparams.task]
+        slot_reward = F.one_hot(clicked.clamp(min=0), self.slate_size).float() * (clicked >= 0)[:, None]
+        return {
+            "history": obs["history"],
+            "history_mask": obs["history_mask"],
+            "slate": acted["slate"],
+            "reward": slot_reward * reward[:, None],  # [B, K]
+            "step_reward": reward,  # [B]
+            "next_history": next_obs["history"],
+            "next_history_mask": next_obs["history_mask"],
+            "done": done.bool(),
+        }
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         obs = {"history": batch["history"], "history_mask": batch["history_mask"]}

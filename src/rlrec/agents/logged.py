@@ -17,6 +17,7 @@ from __future__ import annotations
 import polars as pl
 import torch
 
+from rlrec.agents.collect import LoggedSampler
 from rlrec.envs.logged import EVENT_BEHAVIOUR
 
 EVENT_TASKS = ("click", "cart", "purchase")  # env tasks that logged events count as (EVENT_BEHAVIOUR)
@@ -125,16 +126,6 @@ def discounted_returns(rewards: torch.Tensor, last: torch.Tensor, gamma: float) 
     return returns
 
 
-def resumable_sampler(collection: dict, env) -> torch.Generator:
-    """A generator for logged sampling, seeded from the training environment's own RNG, or in the
-    state ``collection["sampler"]`` a checkpoint left it in (the agent's loop state, agents/base.py)."""
-    generator = torch.Generator()
-    if "sampler" in collection:
-        return generator.set_state(collection["sampler"])
-    seed = int(torch.randint(2**62, (1,), generator=env.generator))
-    return generator.manual_seed(seed)
-
-
 def logged_transitions(env, history_length: int) -> LoggedTransitions:
     """The training environment's dataset, train split, rewarded by the environment's reward function."""
     dataset = getattr(env, "dataset", None)
@@ -150,14 +141,22 @@ def _long(series: pl.Series) -> torch.Tensor:
     return torch.from_numpy(series.cast(pl.Int64).to_numpy().copy())
 
 
-def logged_batches(env, history_length: int, batch_size: int, collection: dict):
-    """Endless minibatches of ``batch_size`` logged transitions, sampled with a seeded generator
-    whose state is kept in ``collection`` after each batch."""
+def logged_minibatches(history_length: int, batch_size: int):
+    """``make_draw`` of a LoggedSampler (agents/collect.py) over the training env's logged
+    transitions: ``batch_size`` rows per draw."""
     if batch_size < 1:
         raise ValueError(f"algorithm.batch_size must be at least 1, got {batch_size}")
-    log = logged_transitions(env, history_length)
-    generator = resumable_sampler(collection, env)
-    while True:
-        batch = log.sample(batch_size, generator)
-        collection["sampler"] = generator.get_state()
-        yield batch
+
+    def make_draw(env):
+        log = logged_transitions(env, history_length)
+        return lambda generator: log.sample(batch_size, generator)
+
+    return make_draw
+
+
+def logged_batches(env, history_length: int, batch_size: int, collection: dict):
+    """Endless minibatches of ``batch_size`` logged transitions, sampled with a seeded generator
+    whose state is kept in ``collection`` after each batch (a LoggedSampler with that state)."""
+    sampler = LoggedSampler(logged_minibatches(history_length, batch_size))
+    sampler.state = collection
+    return sampler.batches(env)

@@ -31,11 +31,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from rlrec.agents.base import RecAgent
+from rlrec.agents.collect import OnlineCollector
 from rlrec.agents.replay import ReplayBuffer
 from rlrec.agents.schedules import LinearSchedule
 from rlrec.agents.towers import TwoTowerQ
 from rlrec.envs.base import Observation
-from rlrec.envs.rollout import random_slates
 from rlrec.runtime.checks import require_positive
 
 WEIGHTINGS = ("fixed", "uncertainty", "gradnorm")
@@ -117,6 +117,19 @@ class MultiTaskAgent(RecAgent):
         self.optimizer_factory = optimizer
         self.epsilon = LinearSchedule(epsilon_start, epsilon_end, epsilon_decay_steps)
         self.replay = ReplayBuffer(replay_capacity)
+        # ε-greedy on the weighted score, one-step transitions into the buffer, one minibatch per
+        # env step (agents/collect.py)
+        self.collector = OnlineCollector(
+            lambda obs: {"slate": self.act(self.to_device(obs), explore=True).cpu()},
+            self.transition,
+            n_items=n_items,
+            slate_size=slate_size,
+            task="total",
+            replay=self.replay,
+            sample=lambda: self.replay.sample(self.hparams.batch_size),
+            warmup_steps=warmup_steps,
+            history_length=history_length,
+        )
 
     # -- heads are built once the environment's tasks are known ---------------------------------------
     def build_heads(self, tasks: tuple[str, ...], reward_weights: dict[str, float]) -> None:
@@ -192,47 +205,26 @@ class MultiTaskAgent(RecAgent):
 
     # -- experience ----------------------------------------------------------------------------------
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        """ε-greedy on the weighted score; per-task slot rewards [B, T, K] into the replay buffer."""
         if tuple(env.tasks) != self.tasks:
             raise ValueError(
                 f"algorithm=multitask was built for tasks {list(self.tasks)}, env has {list(env.tasks)}"
             )
-        loop = self.collection  # the observation and step count between batches (agents/base.py)
-        if not loop:
-            obs = env.reset(env.sample_users(env.num_envs))
-            if obs["history"].shape[1] < self.hparams.history_length:
-                raise ValueError(
-                    f"algorithm.history_length={self.hparams.history_length} exceeds the {obs['history'].shape[1]} "
-                    "items of history the environment observes (env.history_window)"
-                )
-            loop.update(obs=obs, step=0)
-        while True:
-            obs, step = loop["obs"], loop["step"]
-            if step < self.hparams.warmup_steps:
-                slate = random_slates(len(obs["user"]), self.n_items, self.slate_size)
-            else:
-                slate = self.act(self.to_device(obs), explore=True).cpu()
-            next_obs, rewards, done, info = env.step(slate)
-            clicked = info["clicked_position"]
-            at_click = F.one_hot(clicked.clamp(min=0), self.slate_size).float() * (clicked >= 0)[:, None]
-            task_rewards = torch.stack([rewards[task] for task in self.tasks], 1)  # [B, T]
-            rows = {
-                "history": obs["history"],
-                "history_mask": obs["history_mask"],
-                "slate": slate,
-                "reward": task_rewards[:, :, None] * at_click[:, None, :],  # [B, T, K]
-                "next_history": next_obs["history"],
-                "next_history_mask": next_obs["history_mask"],
-                "done": done.float(),
-            }
-            active = info["active"]
-            if active.any():
-                self.replay.add({key: value[active] for key, value in rows.items()})
-            self.collect_reward = rewards["total"].mean().item()
-            loop["obs"] = env.reset(env.sample_users(env.num_envs)) if done.all() else next_obs
-            loop["step"] = step + 1
-            if step >= self.hparams.warmup_steps:
-                yield self.replay.sample(self.hparams.batch_size)
+        return self.collector.batches(env)
+
+    def transition(self, obs, acted, next_obs, rewards, done, info) -> dict[str, torch.Tensor]:
+        """One env step's rows: per-task rewards at the slate position acted on, [B, T, K]."""
+        clicked = info["clicked_position"]
+        at_click = F.one_hot(clicked.clamp(min=0), self.slate_size).float() * (clicked >= 0)[:, None]
+        task_rewards = torch.stack([rewards[task] for task in self.tasks], 1)  # [B, T]
+        return {
+            "history": obs["history"],
+            "history_mask": obs["history_mask"],
+            "slate": acted["slate"],
+            "reward": task_rewards[:, :, None] * at_click[:, None, :],  # [B, T, K]
+            "next_history": next_obs["history"],
+            "next_history_mask": next_obs["history_mask"],
+            "done": done.float(),
+        }
 
     # -- learning ------------------------------------------------------------------------------------
     def task_losses(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -32,6 +32,7 @@ from torch import nn
 
 from rlrec.agents.base import RecAgent
 from rlrec.agents.baselines import train_item_counts
+from rlrec.agents.collect import OnlineCollector
 from rlrec.agents.schedules import make_schedule
 from rlrec.envs.base import Observation
 
@@ -128,6 +129,10 @@ class QLearningAgent(RecAgent):
             with torch.no_grad():
                 self.item_vectors = item_encoder().detach().float().cpu().clone()
         self.n_categories = 0
+        # ε-greedy steps of the training env; each step's transitions of active users are the batch
+        self.collector = OnlineCollector(
+            self.explore, self.transition, n_items=n_items, slate_size=slate_size, task=task
+        )
 
     # ----- the table's shape, from the training environment's dataset -------------------------
     def setup(self, stage: str) -> None:
@@ -228,42 +233,35 @@ class QLearningAgent(RecAgent):
 
     # ----- learning ----------------------------------------------------------------------------
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        """Step the env ε-greedily; yield each step's transitions of the users that were active."""
         if self.q_table.numel() == 0:
             self.prepare(env)
-        loop = self.collection  # the observation between batches (agents/base.py)
-        if not loop:
-            loop["obs"] = env.reset(env.sample_users(env.num_envs))
-        while True:
-            obs = loop["obs"]
-            device_obs = self.to_device(obs)
-            state = self.discretise(device_obs)
-            with torch.no_grad():
-                slate, action = self.slate_of(self.choose(state, explore=True), device_obs)
-            next_obs, rewards, done, info = env.step(slate.cpu())
-            if self.hparams.task not in rewards:
-                raise ValueError(
-                    f"algorithm.task={self.hparams.task!r} is not a reward of env={env.name}; "
-                    f"it has {sorted(rewards)}"
-                )
-            reward = rewards[self.hparams.task]
-            if self.hparams.actions == "items":  # the reward sits at the position acted on
-                clicked = info["clicked_position"]
-                position = torch.arange(self.slate_size)[None, :] == clicked[:, None]  # [B, K]
-                reward = position.float() * reward[:, None]
-            else:
-                reward = reward[:, None]  # [B, 1]
-            active = info["active"]
-            batch = {
-                "state": state.cpu(),
-                "action": action.cpu(),
-                "reward": reward,
-                "next_state": self.discretise(self.to_device(next_obs)).cpu(),
-                "done": done,
-            }
-            self.collect_reward = rewards[self.hparams.task].mean().item()
-            loop["obs"] = env.reset(env.sample_users(env.num_envs)) if done.all() else next_obs
-            yield {key: value[active] for key, value in batch.items()}
+        return self.collector.batches(env)
+
+    @torch.no_grad()
+    def explore(self, obs: Observation) -> dict[str, torch.Tensor]:
+        """The ε-greedy slate, with the table cell and the action it took."""
+        device_obs = self.to_device(obs)
+        state = self.discretise(device_obs)
+        slate, action = self.slate_of(self.choose(state, explore=True), device_obs)
+        return {"slate": slate.cpu(), "state": state.cpu(), "action": action.cpu()}
+
+    def transition(self, obs, acted, next_obs, rewards, done, info) -> dict[str, torch.Tensor]:
+        """One env step's table transitions; with ``actions: items`` the reward sits at the slate
+        position acted on [B, K], with ``categories`` it is the slate's [B, 1]."""
+        reward = rewards[self.hparams.task]
+        if self.hparams.actions == "items":
+            clicked = info["clicked_position"]
+            position = torch.arange(self.slate_size)[None, :] == clicked[:, None]  # [B, K]
+            reward = position.float() * reward[:, None]
+        else:
+            reward = reward[:, None]  # [B, 1]
+        return {
+            "state": acted["state"],
+            "action": acted["action"],
+            "reward": reward,
+            "next_state": self.discretise(self.to_device(next_obs)).cpu(),
+            "done": done,
+        }
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         td_error = q_learning_update(

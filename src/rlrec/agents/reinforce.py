@@ -33,14 +33,15 @@ the detached state, regressed on G_t by MSE).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from rlrec.agents.base import RecAgent
-from rlrec.agents.logged import logged_transitions, resumable_sampler
+from rlrec.agents.collect import EpisodeCollector, LoggedSampler
+from rlrec.agents.logged import logged_transitions
 from rlrec.agents.towers import TwoTowerQ
 from rlrec.envs.base import Observation
 from rlrec.runtime.checks import require_positive
@@ -121,6 +122,17 @@ class ReinforceAgent(RecAgent):
             self.behaviour_projection = nn.Linear(dim, dim)  # P
             self.behaviour_bias = nn.Parameter(torch.zeros(n_items))  # c
         self.optimizer_factory = optimizer
+        if topk_correction:  # off-policy: the train split's log
+            self.collector = LoggedSampler(self.logged_returns)
+        else:  # on-policy: one episode of env.num_envs users per batch, sampled slates
+            self.collector = EpisodeCollector(
+                lambda obs: self.act(self.to_device(obs), explore=True).cpu(),
+                task=task,
+                gamma=gamma,
+                columns=lambda slate, info, live: {
+                    "credit": self._credit(info["clicked_position"], live, slate.shape[1])
+                },
+            )
 
     def forward_policy(
         self,
@@ -149,48 +161,6 @@ class ReinforceAgent(RecAgent):
             return gumbel_top_k(log_pi, self.slate_size)
         return self.slate_from_scores(log_pi, obs)  # [B, K]
 
-    def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        if self.hparams.topk_correction:
-            return self._logged_experience(env)
-        return self._episodes(env)
-
-    def _episodes(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        """One batch per episode of env.num_envs users: every active (state, slate, return, credit) row."""
-        task, gamma = self.hparams.task, self.hparams.gamma
-        while True:
-            obs = env.reset(env.sample_users(env.num_envs))
-            steps, credits = [], []
-            alive = torch.ones(len(obs["user"]), dtype=torch.bool)
-            for _ in range(env.horizon):
-                slate = self.act(self.to_device(obs), explore=True).cpu()
-                next_obs, rewards, done, info = env.step(slate)
-                if task not in rewards:
-                    raise ValueError(
-                        f"algorithm.task={task!r} is not a reward of env={env.name}; it has {sorted(rewards)}"
-                    )
-                live = alive & info["active"]
-                steps.append((obs["history"], obs["history_mask"], slate, rewards[task] * live, live))
-                credits.append(self._credit(info["clicked_position"], live, slate.shape[1]))
-                alive &= ~done
-                obs = next_obs
-                if not alive.any():
-                    break
-            returns, following = [], torch.zeros(len(alive))
-            for *_, reward, _live in reversed(steps):
-                following = reward + gamma * following  # [B]; rewards are 0 once a user is done
-                returns.append(following)
-            returns.reverse()
-            live = torch.stack([step[4] for step in steps])  # [T, B]
-            self.collect_reward = torch.stack([step[3] for step in steps]).sum(0).mean().item()
-            yield {
-                "history": torch.stack([step[0] for step in steps])[live],  # [N, H]
-                "history_mask": torch.stack([step[1] for step in steps])[live],
-                "user": obs["user"].expand(len(steps), -1)[live],  # [N]: the episode's users
-                "slate": torch.stack([step[2] for step in steps])[live],  # [N, K]
-                "return": torch.stack(returns)[live],  # [N]
-                "credit": torch.stack(credits)[live],  # [N, K]
-            }
-
     def _credit(self, clicked_position: torch.Tensor, live: torch.Tensor, k: int) -> torch.Tensor:
         """c [B, K]: ones (``credit: slate``) or the one-hot clicked position, zeros without a click
         or once the user is inactive (``credit: clicked``)."""
@@ -200,22 +170,24 @@ class ReinforceAgent(RecAgent):
         one_hot = F.one_hot(clicked_position.clamp(min=0), k).float()  # [B, K]
         return one_hot * clicked[:, None].float()
 
-    def _logged_experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
-        """Minibatches of logged (history, action [N, 1], return) rows with the behaviour action."""
+    def logged_returns(self, env):
+        """``make_draw`` of the off-policy LoggedSampler: logged (history, action [N, 1], return) rows
+        with the behaviour action, G_t the discounted return of the logged sequence from t."""
         log = logged_transitions(env, self.hparams.history_length)
         returns = log.discounted_returns(self.hparams.task, self.hparams.gamma)  # [N_log]
-        generator = resumable_sampler(self.collection, env)
-        while True:
+
+        def draw(generator: torch.Generator) -> dict[str, torch.Tensor]:
             rows = torch.randint(len(log), (self.hparams.batch_size,), generator=generator)
-            self.collection["sampler"] = generator.get_state()
             batch = log.rows(rows)
-            yield {
+            return {
                 "history": batch["history"],
                 "history_mask": batch["history_mask"],
                 "user": batch["user"],
                 "slate": batch["action"][:, None],  # [N, 1]: one logged item per step
                 "return": returns[rows],
             }
+
+        return draw
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         # A logged action may repeat a history item, so off-policy learning scores the unmasked policy.

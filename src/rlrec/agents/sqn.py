@@ -45,7 +45,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from rlrec.agents.base import RecAgent
-from rlrec.agents.logged import logged_batches
+from rlrec.agents.collect import LoggedSampler
+from rlrec.agents.logged import logged_minibatches
 from rlrec.agents.towers import TwoTowerQ, require_cold_scores
 from rlrec.envs.base import Observation
 from rlrec.runtime.checks import require_positive
@@ -86,6 +87,9 @@ class SQNAgent(RecAgent):
         )  # encoder + CE head
         self.q_heads = nn.ModuleList([nn.Linear(item_encoder.dim, n_items) for _ in range(2)])  # w_j, c_j
         self.optimizer_factory = optimizer
+        self.collector = LoggedSampler(
+            logged_minibatches(history_length, batch_size)
+        )  # the train split's log
 
     def encode(
         self, history: torch.Tensor, mask: torch.Tensor, users: torch.Tensor | None = None
@@ -109,7 +113,7 @@ class SQNAgent(RecAgent):
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
         self.note_training_catalogue(env)
-        return logged_batches(env, self.hparams.history_length, self.hparams.batch_size, self.collection)
+        return self.collector.batches(env)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         key = f"reward_{self.hparams.task}"

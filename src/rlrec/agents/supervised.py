@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from rlrec.agents.base import RecAgent
-from rlrec.agents.logged import logged_batches
+from rlrec.agents.collect import LoggedSampler
+from rlrec.agents.logged import logged_minibatches
 from rlrec.agents.towers import TwoTowerQ, require_cold_scores
 from rlrec.envs.base import Observation
 from rlrec.runtime.checks import require_positive
@@ -47,6 +48,9 @@ class SupervisedAgent(RecAgent):
         self.save_hyperparameters(ignore=["item_encoder", "state_encoder", "optimizer"])
         self.q = TwoTowerQ(item_encoder, state_encoder, n_items, hidden_dim, history_length)
         self.optimizer_factory = optimizer
+        self.collector = LoggedSampler(
+            logged_minibatches(history_length, batch_size)
+        )  # the train split's log
 
     @torch.no_grad()
     def act(self, obs: Observation, explore: bool = False) -> torch.Tensor:
@@ -55,7 +59,7 @@ class SupervisedAgent(RecAgent):
 
     def experience(self, env) -> Iterator[dict[str, torch.Tensor]]:
         self.note_training_catalogue(env)
-        return logged_batches(env, self.hparams.history_length, self.hparams.batch_size, self.collection)
+        return self.collector.batches(env)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         obs = {"history": batch["history"], "history_mask": batch["history_mask"], "user": batch["user"]}
