@@ -269,7 +269,10 @@ def _check_overrides(args: list[str]) -> None:
     except HydraException:
         return
     keep = [arg for arg, override in zip(plain, parsed, strict=True) if not override.is_sweep_override()]
-    keep = [arg for arg in keep if not arg.lstrip("+~").startswith("hydra.")]
+    # Hydra's own settings are Hydra's, except the config search path: it decides which choices exist
+    keep = [
+        arg for arg in keep if not arg.lstrip("+~").startswith("hydra.") or _sets([arg], "hydra.searchpath")
+    ]
     compose_or_exit("train", keep)
 
 
