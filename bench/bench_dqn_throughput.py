@@ -12,6 +12,10 @@ over users acting one observation at a time, a python deque of per-sample transi
 summed per user in python, minibatches stacked sample by sample. It uses the same networks
 (TwoTowerQ), the same vectorised environment (stepped once per round, so the ratio measures the agent
 side only), the same double-DQN 3-step target and one gradient step per 8 user-steps.
+
+The floor is a minimal hand-written PyTorch loop (CleanRL style, no framework): the same networks,
+batched ε-greedy acting over all users at once, 3-step transitions stored as tensors in a
+preallocated ring buffer, the same update. rlrec's rate over it is the framework's cost.
 """
 
 from __future__ import annotations
@@ -195,6 +199,100 @@ def baseline_rate(n_items: int, rounds: int) -> float:
     return user_steps / (time.perf_counter() - start)
 
 
+def minimal_rate(n_items: int, rounds: int) -> float:
+    """User-steps per second of a minimal hand-written loop over ``rounds`` env steps after warm-up."""
+    import functools
+
+    from hydra.utils import instantiate
+
+    from rlrec.agents.dqn import n_step_transition
+    from rlrec.agents.schedules import LinearSchedule
+    from rlrec.agents.towers import TwoTowerQ
+    from rlrec.encoders.id import IdItemEncoder
+    from rlrec.encoders.state import MeanHistoryState
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = compose(n_items, 1, Path(tmp))
+    hp = cfg.algorithm
+    dataset = instantiate(cfg.dataset)
+    env = instantiate(cfg.env, _partial_=True)(dataset=dataset, reward=instantiate(cfg.reward), seed=0)
+    torch.manual_seed(0)
+    state = functools.partial(MeanHistoryState, hidden_layers=HIDDEN_LAYERS)
+    q = TwoTowerQ(IdItemEncoder(n_items, DIM), state, n_items, HIDDEN, hp.history_length)
+    target_q = copy.deepcopy(q).requires_grad_(False)
+    optimizer = torch.optim.Adam(q.parameters(), lr=hp.lr, fused=True)
+    epsilon = LinearSchedule(hp.epsilon_start, hp.epsilon_end, hp.epsilon_decay_steps)
+    capacity, buffer, size, cursor = hp.replay_capacity, {}, 0, 0
+    obs, window, updates, credit = env.reset(env.sample_users(USERS)), [], 0, 0
+    user_steps, start = 0, None
+    for round_ in range(hp.warmup_steps + rounds):
+        if round_ == hp.warmup_steps:
+            start, user_steps = time.perf_counter(), 0
+        with torch.no_grad():  # batched ε-greedy over every user at once
+            scores = q(obs)
+            if round_ < hp.warmup_steps:
+                scores = torch.rand_like(scores)
+            else:
+                rows = torch.rand(len(scores)) < epsilon(updates)
+                scores = torch.where(rows[:, None], torch.rand_like(scores), scores)
+            slate = scores.topk(SLATE, dim=1).indices
+        next_obs, rewards, done, info = env.step(slate)
+        clicked = info["clicked_position"]
+        at_click = F.one_hot(clicked.clamp(min=0), SLATE).float() * (clicked >= 0)[:, None]
+        window.append(
+            {
+                "history": obs["history"],
+                "history_mask": obs["history_mask"],
+                "slate": slate,
+                "reward": at_click * rewards["total"][:, None],
+                "step_reward": rewards["total"],
+                "next_history": next_obs["history"],
+                "next_history_mask": next_obs["history_mask"],
+                "done": done.bool(),
+                "active": info["active"],
+            }
+        )
+        over = bool(done.all())
+        while window and (len(window) == N_STEP or over):
+            active = window[0]["active"]
+            rows = {k: v[active] for k, v in n_step_transition(window, hp.gamma).items()}
+            n = len(rows["slate"])
+            if not buffer:
+                buffer = {k: torch.empty((capacity, *v.shape[1:]), dtype=v.dtype) for k, v in rows.items()}
+            at = (cursor + torch.arange(n)) % capacity
+            for k, v in rows.items():
+                buffer[k][at] = v
+            cursor, size = (cursor + n) % capacity, min(size + n, capacity)
+            window.pop(0)
+        obs = env.reset(env.sample_users(USERS)) if over else next_obs
+        if round_ < hp.warmup_steps:
+            continue
+        active_steps = int(info["active"].sum())  # counted as rlrec counts them: 8 per gradient step
+        user_steps += active_steps
+        credit += active_steps
+        while credit >= STEPS_PER_UPDATE:
+            credit -= STEPS_PER_UPDATE
+            index = torch.randint(size, (BATCH,))
+            batch = {k: v[index] for k, v in buffer.items()}
+            s = {"history": batch["history"], "history_mask": batch["history_mask"]}
+            s2 = {"history": batch["next_history"], "history_mask": batch["next_history_mask"]}
+            items = q.item_tower()
+            both = q.user_state({k: torch.cat([s[k], s2[k]]) for k in s}, items)
+            q_taken = q.q_values_of(both[:BATCH], items, batch["slate"])
+            with torch.no_grad():
+                best = q.q_values(both[BATCH:], items).argmax(1, keepdim=True)
+                next_value = target_q(s2).gather(1, best)
+                target = batch["reward"] + batch["discount"][:, None] * next_value
+            loss = F.huber_loss(q_taken, target)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            updates += 1
+            if updates % hp.target_update_every == 0:
+                target_q.load_state_dict(q.state_dict())
+    return user_steps / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -203,6 +301,9 @@ def main() -> None:
     parser.add_argument("--short", type=int, default=200, help="trainer.max_steps of the first rlrec run")
     parser.add_argument("--long", type=int, default=2200, help="trainer.max_steps of the second rlrec run")
     parser.add_argument("--rounds", type=int, default=20, help="vectorised env steps timed for the baseline")
+    parser.add_argument(
+        "--minimal-rounds", type=int, default=200, help="vectorised env steps timed for the minimal loop"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="alternating measurements; the best counts")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (both sides)")
     args = parser.parse_args()
@@ -214,14 +315,17 @@ def main() -> None:
     )
     for n_items in args.items:
         # Alternated and best-of-repeats: other processes sharing the CPU slow single measurements.
-        ours, loop = 0.0, 0.0
+        ours, loop, floor = 0.0, 0.0, 0.0
         for _ in range(args.repeats):
             ours = max(ours, rlrec_rate(n_items, args.short, args.long))
             loop = max(loop, baseline_rate(n_items, args.rounds))
+            floor = max(floor, minimal_rate(n_items, args.minimal_rounds))
         print(f"{n_items:>6} items | {settings}, best of {args.repeats}")
         print(f"{n_items:>6} items | rlrec train (Lightning)   : {ours:10,.0f} env steps/s")
         print(f"{n_items:>6} items | per-transition loop DQN   : {loop:10,.0f} env steps/s")
-        print(f"{n_items:>6} items | ratio                     : {ours / loop:10.1f} x")
+        print(f"{n_items:>6} items | minimal PyTorch loop      : {floor:10,.0f} env steps/s")
+        print(f"{n_items:>6} items | rlrec / per-transition    : {ours / loop:10.2f} x")
+        print(f"{n_items:>6} items | minimal loop / rlrec      : {floor / ours:10.2f} x")
 
 
 if __name__ == "__main__":

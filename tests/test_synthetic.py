@@ -456,3 +456,26 @@ def test_a_repeat_at_any_pair_of_positions_is_refused(dataset, slate_size):
             with pytest.raises(ValueError, match="slate row 1 repeats an item"):
                 env.step(slate)
     env.step(torch.arange(3 * slate_size).view(3, slate_size))  # all distinct: accepted
+
+
+def test_the_logged_histories_follow_the_simulators_user_model(tmp_path):
+    """env.affinity_weight (any of the user model's values) changes the simulator and the logs it
+    was generated with alike; with env=replay the log keeps the user model's defaults."""
+    from hydra.utils import instantiate
+
+    from tests.conftest import compose_config
+
+    def log_of(*overrides):
+        dataset = instantiate(compose_config(*overrides, output_dir=tmp_path).dataset)
+        return dataset.interactions["item_id"].to_list(), dataset.cache_key
+
+    default, default_key = log_of()
+    same, same_key = log_of("env.affinity_weight=5.0")
+    other, other_key = log_of("env.affinity_weight=0.5")
+    assert same == default and same_key == default_key
+    assert other != default and other_key != default_key
+    assert log_of("env=replay") == (default, default_key)
+    from hydra.errors import InstantiationException
+
+    with pytest.raises(InstantiationException, match=r"dataset.user_model: unknown \['affinty_weight'\]"):
+        instantiate(compose_config("+dataset.user_model.affinty_weight=1", output_dir=tmp_path).dataset)

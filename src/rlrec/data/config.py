@@ -12,6 +12,14 @@ from typing import Any, Optional
 from omegaconf import MISSING
 
 
+def _simulator_user_model() -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from rlrec.data.synthetic import USER_MODEL
+
+    return {name: f"${{oc.select:env.{name},{value}}}" for name, value in asdict(USER_MODEL).items()}
+
+
 @dataclass
 class SyntheticDatasetConfig:
     """A generated world: users with topic interests, items with topics and text descriptions."""
@@ -25,6 +33,9 @@ class SyntheticDatasetConfig:
     history_length: int = 20  # logged clicks per user before the simulation starts
     eval_fraction: float = 0.1  # users held out for evaluation (half valid, half test)
     logging_temperature: float = 0.5  # softmax temperature of the recommender that made the logged histories
+    # The users' choice model and dynamics the logged histories are made with (rlrec.data.synthetic.
+    # UserModel): the simulator's own values (env.<name>) when env=synthetic, UserModel's defaults otherwise.
+    user_model: dict[str, Any] = field(default_factory=_simulator_user_model)
     seed: Optional[int] = "${seed}"  # type: ignore[assignment]  # the world changes with the run's seed
 
 

@@ -3,7 +3,7 @@
 Users have latent interests over topics (Dirichlet); each item has a main and a side topic, a
 quality, and a description written from its topics' vocabulary, so a text encoder has something
 real to read. Every user starts with a logged history of clicks made by rolling the simulator's own
-choice model and dynamics (rlrec.envs.synthetic, at the defaults of conf/env/synthetic.yaml) under a
+choice model and dynamics (``UserModel``; rlrec.envs.synthetic has the equations) under a
 logging recommender, so the next logged item depends on the recent ones as in a real log.
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import polars as pl
@@ -44,16 +45,25 @@ FORMATS = ("documentary", "novel", "podcast", "film", "online course", "album", 
 TONES = ("gripping", "gentle", "witty", "thoughtful", "upbeat", "dark", "beginner-friendly", "in-depth")
 TITLE_WORDS = ("Midnight", "Hidden", "Golden", "Silent", "Wild", "Last", "Little", "Great", "Secret", "Blue")
 
-# The logged users follow the simulator's choice model and dynamics at its defaults
-# (conf/env/synthetic.yaml; equations in rlrec.envs.synthetic): click utility weights, interest drift,
-# boredom. The logging recommender shows LOG_SLATE_SIZE items per step.
-LOG_AFFINITY_WEIGHT = 5.0  # w_a
-LOG_QUALITY_WEIGHT = 0.2  # w_q
-LOG_BOREDOM_WEIGHT = 1.5  # w_β
-LOG_POSITION_DECAY = 0.1  # d
-LOG_NO_CLICK_UTILITY = 3.0  # u_0
-LOG_DRIFT_RATE = 0.05  # η
-LOG_BOREDOM_DECAY = 0.9  # λ
+
+@dataclass(frozen=True)
+class UserModel:
+    """The synthetic users' choice model and dynamics (equations in rlrec.envs.synthetic), written out
+    once: the simulator's config (``env=synthetic``, rlrec.envs.config) takes its defaults from here,
+    and the logged histories are made with the simulator's values (``dataset.user_model`` reads
+    ``env.<name>`` when the env has it, these defaults otherwise)."""
+
+    affinity_weight: float = 5.0  # w_a: click utility of user-topic affinity θ·x
+    quality_weight: float = 0.2  # w_q: click utility of item quality
+    boredom_weight: float = 1.5  # w_β: utility lost per unit of boredom β·x
+    position_decay: float = 0.1  # d: click utility lost per slate position
+    no_click_utility: float = 3.0  # u_0: utility of leaving the slate unclicked
+    drift_rate: float = 0.05  # η: interests move this far towards each clicked item's topics
+    boredom_decay: float = 0.9  # λ: boredom kept per step (a click adds the item's topics)
+
+
+USER_MODEL = UserModel()
+# The logging recommender shows LOG_SLATE_SIZE items per step.
 LOG_SLATE_SIZE = 5
 LOG_MAX_STEPS_PER_CLICK = 100  # a user who needs more slates than this per logged click is an error
 
@@ -82,12 +92,13 @@ def generate_synthetic(
     history_length: int = 20,
     eval_fraction: float = 0.1,
     logging_temperature: float = 0.5,
+    user_model: Mapping[str, float] | None = None,
     seed: int = 0,
 ) -> RecDataset:
     """Generate the world, the item texts and each user's logged history, reproducibly from ``seed``.
 
-    The log is a rollout of the simulator's user model (rlrec.envs.synthetic, default parameters)
-    under a logging recommender. At every step each user b, with interests θ_b (the world's, then
+    The log is a rollout of the simulator's user model (``user_model``: UserModel's fields, by default
+    the simulator's own values, ``dataset.user_model``) under a logging recommender. At every step each user b, with interests θ_b (the world's, then
     drifting) and boredom β_b (0 at the start), is shown a slate of LOG_SLATE_SIZE distinct items drawn
     without replacement from softmax(u_b / ``logging_temperature``) over the catalogue, where
 
@@ -118,6 +129,7 @@ def generate_synthetic(
         )
     if not logging_temperature > 0.0:
         raise ValueError(f"dataset.logging_temperature must be positive, got {logging_temperature}")
+    model = _user_model(user_model)
     rng = np.random.default_rng(seed)
     topic_names = tuple(TOPICS)[:n_topics]
 
@@ -141,7 +153,7 @@ def generate_synthetic(
     user_interests = rng.dirichlet(np.full(n_topics, interest_concentration), size=n_users).astype(np.float32)
     with torch_threads(1):  # [U, n_items] steps: one thread is fastest, and far faster on a busy machine
         clicked, step = _logged_clicks(
-            user_interests, item_topics, item_quality, history_length, logging_temperature, rng
+            user_interests, item_topics, item_quality, history_length, logging_temperature, model, rng
         )
     interactions = pl.DataFrame(
         {
@@ -174,6 +186,8 @@ def generate_synthetic(
         logging_temperature=logging_temperature,
         seed=seed,
     )
+    if model != USER_MODEL:  # the default world keeps the key it always had
+        config["user_model"] = asdict(model)
     cache_key = hashlib.sha256(json.dumps(["synthetic-v2", config], sort_keys=True).encode()).hexdigest()
     dataset = RecDataset(
         name=name,
@@ -201,6 +215,7 @@ def _logged_clicks(
     item_quality: np.ndarray,
     history_length: int,
     temperature: float,
+    model: UserModel,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Roll the simulator's user model under the softmax logging recommender (``generate_synthetic``)
@@ -213,27 +228,27 @@ def _logged_clicks(
     clicked = torch.zeros(n_users, history_length, dtype=torch.long)
     step_of = torch.zeros(n_users, history_length, dtype=torch.long)
     count = torch.zeros(n_users, dtype=torch.long)  # clicks logged so far
-    quality = LOG_QUALITY_WEIGHT * torch.from_numpy(item_quality)  # w_q q [n_items]
+    quality = model.quality_weight * torch.from_numpy(item_quality)  # w_q q [n_items]
     k = min(LOG_SLATE_SIZE, n_items)
-    position_cost = LOG_POSITION_DECAY * torch.arange(k, dtype=torch.float32)  # d (k − 1) [K]
+    position_cost = model.position_decay * torch.arange(k, dtype=torch.float32)  # d (k − 1) [K]
     for step in range(LOG_MAX_STEPS_PER_CLICK * history_length):
         users = (count < history_length).nonzero().squeeze(1)  # [B] still logging
         if len(users) == 0:
             return clicked.numpy(), step_of.numpy()
-        state = LOG_AFFINITY_WEIGHT * theta[users] - LOG_BOREDOM_WEIGHT * boredom[users]  # [B, T]
+        state = model.affinity_weight * theta[users] - model.boredom_weight * boredom[users]  # [B, T]
         utility = torch.addmm(quality, state, topics.T)  # u [B, n_items]
         # Gumbel top-k: k distinct items drawn without replacement from softmax(u / temperature)
         keys = utility / temperature + _gumbel(utility.shape, generator)
         slate = keys.topk(k, dim=1).indices  # [B, K] in order of their keys
         slate_utility = utility.gather(1, slate) - position_cost  # [B, K]
         # multinomial logit over (no click, slate positions) by the Gumbel-max trick
-        options = torch.cat([torch.full((len(users), 1), LOG_NO_CLICK_UTILITY), slate_utility], dim=1)
+        options = torch.cat([torch.full((len(users), 1), model.no_click_utility), slate_utility], dim=1)
         choice = (options + _gumbel(options.shape, generator)).argmax(1)  # [B] 0 = no click
         click = choice > 0
         item = slate.gather(1, (choice - 1).clamp(min=0)[:, None]).squeeze(1)  # [B]
         x = topics[item] * click[:, None]  # c_b x_i [B, T]
-        theta[users] += LOG_DRIFT_RATE * (x - click[:, None] * theta[users])
-        boredom[users] = LOG_BOREDOM_DECAY * boredom[users] + x
+        theta[users] += model.drift_rate * (x - click[:, None] * theta[users])
+        boredom[users] = model.boredom_decay * boredom[users] + x
         who = users[click]
         clicked[who, count[who]] = item[click]
         step_of[who, count[who]] = step
@@ -265,3 +280,13 @@ def _describe_item(
         f"with a touch of {rng.choice(side_words)}."
     )
     return item_id, title, text, category
+
+
+def _user_model(given: Mapping[str, float] | None) -> UserModel:
+    """UserModel from ``dataset.user_model`` (any subset of its fields); an unknown name is an error."""
+    given = dict(given or {})
+    known = {f.name for f in fields(UserModel)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ValueError(f"dataset.user_model: unknown {unknown}; the user model has {sorted(known)}")
+    return UserModel(**{name: float(value) for name, value in given.items()})

@@ -7,6 +7,8 @@ from typing import Optional
 
 from omegaconf import MISSING
 
+from rlrec.data.synthetic import USER_MODEL  # the synthetic users' choice model and dynamics
+
 
 @dataclass
 class SyntheticEnvConfig:
@@ -17,18 +19,24 @@ class SyntheticEnvConfig:
     num_envs: int = 64  # users simulated in parallel per training step
     slate_size: int = 5
     horizon: int = 30  # most steps per episode; users may leave earlier
-    affinity_weight: float = 5.0  # w_a: click utility of user-topic affinity θ·x
-    quality_weight: float = 0.2  # w_q: click utility of item quality (low: quality shows after the click)
-    position_decay: float = 0.1  # d: click utility lost per slate position
-    no_click_utility: float = 3.0  # u_0: utility of leaving the slate unclicked
+    affinity_weight: float = USER_MODEL.affinity_weight  # w_a: click utility of user-topic affinity θ·x
+    quality_weight: float = (
+        USER_MODEL.quality_weight
+    )  # w_q: click utility of item quality (low: quality shows after the click)
+    position_decay: float = USER_MODEL.position_decay  # d: click utility lost per slate position
+    no_click_utility: float = USER_MODEL.no_click_utility  # u_0: utility of leaving the slate unclicked
     cart_bias: float = -3.0  # P(cart | click) = σ(cart_bias + cart_quality q + cart_affinity θ·x)
     cart_quality: float = 1.5
     cart_affinity: float = 2.0
     purchase_bias: float = -2.0  # P(purchase | cart) = σ(purchase_bias + purchase_quality q)
     purchase_quality: float = 2.0
-    drift_rate: float = 0.05  # η: interests move this far towards each clicked item's topics
-    boredom_weight: float = 1.5  # w_β: utility and experience lost per unit of boredom β·x
-    boredom_decay: float = 0.9  # λ: boredom kept per step (a click adds the item's topics)
+    drift_rate: float = USER_MODEL.drift_rate  # η: interests move this far towards each clicked item's topics
+    boredom_weight: float = (
+        USER_MODEL.boredom_weight
+    )  # w_β: utility and experience lost per unit of boredom β·x
+    boredom_decay: float = (
+        USER_MODEL.boredom_decay
+    )  # λ: boredom kept per step (a click adds the item's topics)
     satisfaction_decay: float = 0.8  # ρ: satisfaction kept per step (moving average of experience)
     no_click_penalty: float = 1.0  # n: experience of a step without a click
     leave_bias: float = -3.0  # P(leave) = σ(leave_bias − leave_sensitivity · satisfaction)

@@ -39,6 +39,7 @@ import polars as pl
 import torch
 
 from rlrec.data.schema import RecDataset
+from rlrec.data.synthetic import USER_MODEL
 from rlrec.envs.base import Observation, Policy, RecEnv, below_autograd
 from rlrec.envs.rewards import WeightedReward
 
@@ -69,18 +70,18 @@ class SyntheticRecEnv(RecEnv):
         num_envs: int = 64,
         slate_size: int = 5,
         horizon: int = 30,
-        affinity_weight: float = 5.0,
-        quality_weight: float = 0.2,
-        position_decay: float = 0.1,
-        no_click_utility: float = 3.0,
+        affinity_weight: float = USER_MODEL.affinity_weight,
+        quality_weight: float = USER_MODEL.quality_weight,
+        position_decay: float = USER_MODEL.position_decay,
+        no_click_utility: float = USER_MODEL.no_click_utility,
         cart_bias: float = -3.0,
         cart_quality: float = 1.5,
         cart_affinity: float = 2.0,
         purchase_bias: float = -2.0,
         purchase_quality: float = 2.0,
-        drift_rate: float = 0.05,
-        boredom_weight: float = 1.5,
-        boredom_decay: float = 0.9,
+        drift_rate: float = USER_MODEL.drift_rate,
+        boredom_weight: float = USER_MODEL.boredom_weight,
+        boredom_decay: float = USER_MODEL.boredom_decay,
         satisfaction_decay: float = 0.8,
         no_click_penalty: float = 1.0,
         leave_bias: float = -3.0,
