@@ -5,6 +5,7 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 import pytest
+import torch
 from gymnasium.utils.env_checker import check_env
 
 import rlrec.envs.gym  # noqa: F401  (registers rlrec/Synthetic-v0 and rlrec/Fitted-v0)
@@ -93,3 +94,77 @@ def test_fitted_v0_passes_the_env_checker_and_runs_a_random_agent(tmp_path, monk
             episodes += 1
             obs, info = env.reset()
     assert episodes >= 200 // 6 and set(info["rewards"]) == {"click", "rating"}
+
+
+def test_restart_starts_rows_as_reset_would_and_leaves_the_others_alone():
+    from hydra.utils import instantiate
+
+    from tests.conftest import compose_config
+
+    cfg = compose_config(*SMALL)
+    dataset = instantiate(cfg.dataset)
+    env = instantiate(cfg.env, _partial_=True)(dataset=dataset, reward=instantiate(cfg.reward), seed=0)
+    users = env.sample_users(6)
+    env.reset(users)
+    for _ in range(3):
+        env.step(torch.arange(5).repeat(6, 1))
+    before = {
+        name: getattr(env, name).clone() for name in ("_history", "interests", "boredom", "satisfaction")
+    }
+    rows = torch.tensor([True, False, False, True, False, False])
+    new_users = env.train_users[:2]
+    obs = env.restart(rows, new_users)
+    fresh = instantiate(cfg.env, _partial_=True)(dataset=dataset, reward=instantiate(cfg.reward), seed=0)
+    start = fresh.reset(new_users)
+    assert torch.equal(obs["user"][rows], new_users)
+    assert torch.equal(obs["history"][rows], start["history"]) and torch.equal(
+        obs["history_mask"][rows], start["history_mask"]
+    )
+    assert torch.equal(env.interests[rows], fresh.interests) and not env.boredom[rows].any()
+    assert not env.satisfaction[rows].any() and env.active[rows].all()
+    for name, value in before.items():  # the other users' episodes go on untouched
+        assert torch.equal(getattr(env, name)[~rows], value[~rows]), name
+    # a restarted user gets its own horizon: done after 8 more steps, the others after 5
+    lengths = torch.zeros(6, dtype=torch.long)
+    for step in range(1, 9):
+        _, _, done, _ = env.step(torch.arange(5).repeat(6, 1))
+        lengths = torch.where((lengths == 0) & done, step, lengths)
+    assert (lengths[~rows] <= 5).all() and (lengths[~rows] > 0).all()
+    assert (lengths[rows] > 0).all() and ((lengths[rows] == 8) | ~env.active[rows]).all()
+
+
+def test_vector_env_steps_the_batch_and_restarts_finished_users_in_the_same_step():
+    envs = gymnasium.make_vec("rlrec/Synthetic-v0", num_envs=16, overrides=SMALL)
+    assert isinstance(envs, rlrec.envs.gym.RecVectorEnv) and envs.num_envs == 16
+    assert envs.single_action_space == gymnasium.spaces.MultiDiscrete([60] * 5)
+    envs.action_space.seed(0)
+    obs, info = envs.reset(seed=0)
+    assert envs.observation_space.contains(obs)
+    lengths, current, terminated_seen, truncated_seen = [], np.zeros(16, dtype=int), 0, 0
+    for _ in range(40):
+        obs, reward, terminated, truncated, infos = envs.step(envs.action_space.sample())
+        assert envs.observation_space.contains(obs) and reward.shape == (16,)
+        current += 1
+        finished = terminated | truncated
+        if finished.any():
+            assert (infos["_final_obs"] == finished).all()
+            assert infos["final_obs"]["history"].shape == (16, 20)
+            lengths += current[finished].tolist()
+            current[finished] = 0
+        terminated_seen += int(terminated.sum())
+        truncated_seen += int(truncated.sum())
+    assert max(lengths) <= 8, "every user's episode ends at env.horizon at the latest"
+    assert terminated_seen > 0 and truncated_seen > 0
+    assert len(lengths) >= 16 * 40 / 8  # finished slots were refilled at once, not left idle
+
+
+def test_vector_env_needs_an_environment_that_restarts_single_users():
+    from hydra.utils import instantiate
+
+    from tests.conftest import compose_config
+
+    cfg = compose_config("env=replay", "env.num_envs=4")
+    dataset = instantiate(cfg.dataset)
+    env = instantiate(cfg.env, _partial_=True)(dataset=dataset, reward=instantiate(cfg.reward), seed=0)
+    with pytest.raises(ValueError, match="env=replay cannot restart single users"):
+        rlrec.envs.gym.RecVectorEnv(env)

@@ -160,6 +160,22 @@ def make_gym_env(env: str, dataset: str, overrides: Sequence[str] = (), seed: in
     return SingleUserEnv(_batched_env(env, dataset, overrides, seed))
 
 
+def make_gym_vector_env(
+    env: str,
+    dataset: str,
+    num_envs: int | None = None,
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+    **_,
+):
+    """``gymnasium.make_vec("rlrec/Synthetic-v0", num_envs=...)``'s entry point: the batched
+    environment as one ``gymnasium.vector.VectorEnv`` of ``num_envs`` users (default ``env.num_envs``)."""
+    from rlrec.envs.gym import RecVectorEnv
+
+    users = [] if num_envs is None else [f"env.num_envs={num_envs}"]
+    return RecVectorEnv(_batched_env(env, dataset, [*overrides, *users], seed))
+
+
 def _batched_env(env: str, dataset: str, overrides: Sequence[str], seed: int | None):
     cfg = compose([f"env={env}", f"dataset={dataset}", *overrides])
     if seed is not None:

@@ -58,7 +58,9 @@ _STEP_PARAMETERS = (
 class SyntheticRecEnv(RecEnv):
     """``reset(users) -> obs`` and ``step(slate) -> obs, rewards{click, cart, purchase, total}, done, info``."""
 
-    episode_state = ("_users", "_history", "_mask", "interests", "boredom", "satisfaction", "active", "_t")
+    episode_state = (
+        "_users", "_history", "_mask", "interests", "boredom", "satisfaction", "active", "_t", "_started",
+    )  # fmt: skip
 
     tasks = ("click", "cart", "purchase")
 
@@ -148,7 +150,30 @@ class SyntheticRecEnv(RecEnv):
         self.satisfaction = torch.zeros(batch)  # s [B]
         self.active = torch.ones(batch, dtype=torch.bool)  # [B]
         self._t = 0
+        self._started = torch.zeros(batch, dtype=torch.long)  # the step each user's episode began at
         self._episode_constants(batch)
+        return self._observation()
+
+    def restart(self, rows: torch.Tensor, users: torch.Tensor) -> Observation:
+        """Start new episodes for ``users`` [n] in the batch rows ``rows`` ([B] bool, n of them true),
+        exactly as ``reset`` would start them, while every other row's episode goes on: what a
+        vectorised gymnasium env needs when single users finish (rlrec.envs.gym.RecVectorEnv)."""
+        if int(rows.sum()) != len(users):
+            raise ValueError(f"{self.name}: restart got {int(rows.sum())} rows and {len(users)} users")
+        self._users = self._users.clone()
+        self._users[rows] = users
+        self._history, self._mask = self._history.clone(), self._mask.clone()
+        self._history[rows] = self.logged_history.index_select(0, users)
+        self._mask[rows] = self.logged_mask.index_select(0, users)
+        self._note_full_mask()
+        state, _ = self._get_state()
+        state = state.clone()  # θ, β [2, T, B]
+        state[0][:, rows] = self._user_interests_tb.index_select(1, users)
+        state[1][:, rows] = 0.0
+        self._set_state(state)
+        self.satisfaction = self.satisfaction.masked_fill(rows, 0.0)
+        self.active = self.active | rows
+        self._started = torch.where(rows, self._t, self._started)
         return self._observation()
 
     def _episode_constants(self, batch: int) -> None:
@@ -339,7 +364,7 @@ class SyntheticRecEnv(RecEnv):
             self._note_full_mask()
         self._history = history
         self._t += 1
-        done = torch.ones_like(self.active) if self._t >= self.horizon else ~self.active
+        done = ~self.active | (self._t - self._started >= self.horizon)  # left, or at its horizon
         rewards = self.reward({"click": c, "cart": carted, "purchase": purchased})
         info = {"clicked_position": clicked_position, "active": active, "left": left}
         return self._observation(), rewards, done, info
