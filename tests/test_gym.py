@@ -168,3 +168,24 @@ def test_vector_env_needs_an_environment_that_restarts_single_users():
     env = instantiate(cfg.env, _partial_=True)(dataset=dataset, reward=instantiate(cfg.reward), seed=0)
     with pytest.raises(ValueError, match="env=replay cannot restart single users"):
         rlrec.envs.gym.RecVectorEnv(env)
+
+
+def test_stable_baselines3_trains_ppo_on_the_batched_users():
+    from stable_baselines3 import PPO
+
+    from rlrec.experiment import make_sb3_vec_env
+
+    venv = make_sb3_vec_env(16, overrides=SMALL, seed=0)
+    obs = venv.reset()
+    assert {key: value.shape for key, value in obs.items()} == {"history": (16, 20), "history_mask": (16, 20)}
+    finished = 0
+    for _ in range(10):
+        obs, reward, done, infos = venv.step(np.stack([venv.action_space.sample() for _ in range(16)]))
+        for i in np.flatnonzero(done):  # SB3's autoreset convention
+            assert infos[i]["terminal_observation"]["history"].shape == (20,)
+            assert isinstance(infos[i]["TimeLimit.truncated"], bool)
+        finished += int(done.sum())
+    assert finished > 0
+    model = PPO("MultiInputPolicy", venv, n_steps=16, batch_size=64, n_epochs=1, seed=0, device="cpu")
+    model.learn(total_timesteps=512)
+    assert model.num_timesteps >= 512

@@ -176,6 +176,19 @@ def make_gym_vector_env(
     return RecVectorEnv(_batched_env(env, dataset, [*overrides, *users], seed))
 
 
+def make_sb3_vec_env(
+    num_envs: int,
+    env: str = "synthetic",
+    dataset: str = "synthetic",
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+):
+    """``num_envs`` simulated users as one Stable-Baselines3 VecEnv (rlrec.envs.sb3)."""
+    from rlrec.envs.sb3 import SB3VecEnv
+
+    return SB3VecEnv(make_gym_vector_env(env, dataset, num_envs=num_envs, overrides=overrides, seed=seed))
+
+
 def _batched_env(env: str, dataset: str, overrides: Sequence[str], seed: int | None):
     cfg = compose([f"env={env}", f"dataset={dataset}", *overrides])
     if seed is not None:
