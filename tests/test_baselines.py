@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from rlrec.agents.baselines import PopularityAgent, RandomAgent
+from rlrec.config import with_defaults
 from rlrec.train import train
 from tests.conftest import compose_config, run_rlrec, tiny
 from tests.two_state_mdp import TwoStateMDP
@@ -40,12 +41,12 @@ def test_cli_runs_a_baseline(tmp_path):
 
 
 def test_popularity_ranks_train_interaction_counts():
-    agent = PopularityAgent(n_items=4, slate_size=2)
+    agent = with_defaults(PopularityAgent, n_items=4, slate_size=2)
     agent.prepare(TwoStateMDP())  # train rows: item 0 twice, item 1 once
     assert agent.counts.tolist() == [2.0, 1.0, 0.0, 0.0]
     obs = {"user": torch.tensor([0]), "history": torch.tensor([[0]]), "history_mask": torch.tensor([[True]])}
     assert agent.act(obs).tolist() == [[0, 1]]
-    masked = PopularityAgent(n_items=4, slate_size=2, mask_consumed=True)
+    masked = with_defaults(PopularityAgent, n_items=4, slate_size=2, mask_consumed=True)
     masked.prepare(TwoStateMDP())
     assert masked.act(obs)[0, 0].item() == 1 and 0 not in masked.act(obs)[0].tolist()
 
@@ -53,7 +54,7 @@ def test_popularity_ranks_train_interaction_counts():
 def test_random_slates_are_valid_and_vary():
     env = TwoStateMDP()
     torch.manual_seed(0)
-    agent = RandomAgent(n_items=60, slate_size=5)
+    agent = with_defaults(RandomAgent, n_items=60, slate_size=5)
     obs = {
         "user": torch.arange(8),
         "history": torch.zeros(8, 1, dtype=torch.long),

@@ -13,6 +13,7 @@ import torch
 
 from rlrec.agents.bpr import BPRAgent, TrainPairs
 from rlrec.agents.neighbours import EASEAgent, ItemKNNAgent
+from rlrec.config import with_defaults
 from rlrec.data.schema import RecDataset
 from rlrec.train import train
 from tests.conftest import compose_config
@@ -48,7 +49,7 @@ def assert_matrix(actual: torch.Tensor, expected: list[list[float]]) -> None:
 def test_ease_weights_on_two_items_by_hand():
     """Users {0, 1}, {0, 1}, {0} (user 1 had item 1 twice: X is binary); λ = 1. With two items EASE
     is one ridge regression per item: B_01 = x_0·x_1 / (x_0·x_0 + λ) = 2 / (3 + 1), B_10 = 2 / (2 + 1)."""
-    agent = EASEAgent(n_items=2, slate_size=1, reg_weight=1.0)
+    agent = with_defaults(EASEAgent, n_items=2, slate_size=1, reg_weight=1.0)
     agent.prepare(SimpleNamespace(dataset=train_dataset([[0, 1], [0, 1, 1], [0]], n_items=2)))
     assert_matrix(agent.weights, [[0.0, 0.5], [2 / 3, 0.0]])
 
@@ -57,7 +58,7 @@ def test_ease_equals_a_ridge_regression_per_item_with_itself_left_out():
     """Steck's eq. 8 solves, for each item j, the ridge regression of x_j on the other columns
     (the zero-diagonal constraint): B_{-j, j} = (X_{-j}ᵀ X_{-j} + λI)⁻¹ X_{-j}ᵀ x_j."""
     baskets = [[0, 1], [1, 2], [0, 1, 2]]
-    agent = EASEAgent(n_items=3, slate_size=1, reg_weight=0.5)
+    agent = with_defaults(EASEAgent, n_items=3, slate_size=1, reg_weight=0.5)
     agent.prepare(SimpleNamespace(dataset=train_dataset(baskets, n_items=3)))
     x = np.array([[1, 1, 0], [0, 1, 1], [1, 1, 1]], dtype=np.float64)
     expected = np.zeros((3, 3))
@@ -75,7 +76,7 @@ def test_ease_refuses_a_catalogue_too_large_for_a_dense_matrix():
     with pytest.raises(
         ValueError, match=r"algorithm=ease keeps a dense n_items × n_items matrix: 40000 items"
     ):
-        EASEAgent(n_items=40_000, slate_size=10, reg_weight=50.0, name="ease")
+        with_defaults(EASEAgent, n_items=40_000, slate_size=10, reg_weight=50.0, name="ease")
 
 
 # --- ItemKNN ---------------------------------------------------------------------------------------
@@ -83,13 +84,13 @@ KNN_BASKETS = [[0, 1], [0, 1], [0, 2], [2]]  # ‖x_0‖² = 3, ‖x_1‖² = 2,
 
 
 def test_itemknn_cosine_with_shrinkage_by_hand():
-    agent = ItemKNNAgent(n_items=3, slate_size=1, k=2, shrink=1.0)
+    agent = with_defaults(ItemKNNAgent, n_items=3, slate_size=1, k=2, shrink=1.0)
     agent.prepare(SimpleNamespace(dataset=train_dataset(KNN_BASKETS, n_items=3)))
     s01 = 2 / (math.sqrt(3) * math.sqrt(2) + 1)  # x_0·x_1 / (‖x_0‖‖x_1‖ + shrink)
     s02 = 1 / (math.sqrt(3) * math.sqrt(2) + 1)
     assert_matrix(agent.weights, [[0, s01, s02], [s01, 0, 0], [s02, 0, 0]])
 
-    plain = ItemKNNAgent(n_items=3, slate_size=1, k=2, shrink=0.0)
+    plain = with_defaults(ItemKNNAgent, n_items=3, slate_size=1, k=2, shrink=0.0)
     plain.prepare(SimpleNamespace(dataset=train_dataset(KNN_BASKETS, n_items=3)))
     assert plain.weights[0, 1].item() == pytest.approx(2 / math.sqrt(6))  # plain cosine
 
@@ -97,7 +98,7 @@ def test_itemknn_cosine_with_shrinkage_by_hand():
 def test_itemknn_keeps_each_items_k_nearest_neighbours():
     """k = 1: item 0's column keeps only item 1 (s01 > s02), so consuming item 2 no longer scores
     item 0, while item 2's column keeps item 0; a user who had items 1 and 2 scores s01 + 0 for item 0."""
-    agent = ItemKNNAgent(n_items=3, slate_size=1, k=1, shrink=1.0)
+    agent = with_defaults(ItemKNNAgent, n_items=3, slate_size=1, k=1, shrink=1.0)
     agent.prepare(SimpleNamespace(dataset=train_dataset(KNN_BASKETS, n_items=3)))
     s01 = 2 / (math.sqrt(6) + 1)
     s02 = 1 / (math.sqrt(6) + 1)
@@ -109,7 +110,8 @@ def test_itemknn_keeps_each_items_k_nearest_neighbours():
 # --- BPR -------------------------------------------------------------------------------------------
 def make_bpr(n_users: int, n_items: int, dim: int = 2, **kwargs) -> BPRAgent:
     settings = {"lr": 1e-3, "batch_size": 16, "reg_weight": 0.0, **kwargs}
-    return BPRAgent(
+    return with_defaults(
+        BPRAgent,
         n_items=n_items,
         slate_size=1,
         n_users=n_users,

@@ -142,3 +142,21 @@ def test_each_yaml_names_its_target_and_only_what_differs_from_its_schema(group,
         elif value == defaults[key]:
             repeated.append(key)
     assert not repeated, f"conf/{group}/{choice}.yaml repeats its schema's defaults: {repeated}"
+
+
+@pytest.mark.parametrize("choice", choices("algorithm"))
+def test_an_algorithms_constructor_leaves_every_default_to_its_structured_config(choice):
+    """One home per default: no constructor argument the schema sets has a default of its own."""
+    import inspect
+
+    from hydra.utils import get_class
+
+    written, schema = _schema_of("algorithm", choice)
+    keys = set(OmegaConf.to_container(OmegaConf.structured(schema)))
+    cls = get_class(written["_target_"])
+    own = [
+        name
+        for name, parameter in inspect.signature(cls).parameters.items()
+        if name in keys and parameter.default is not inspect.Parameter.empty
+    ]
+    assert not own, f"{cls.__name__} has defaults of its own for {own} (they belong in {schema.__name__})"

@@ -12,6 +12,7 @@ from rlrec.agents.dqn import DQNAgent, n_step_transition, polyak_update, td_targ
 from rlrec.agents.replay import PrioritizedReplayBuffer
 from rlrec.agents.schedules import ExponentialSchedule, make_schedule
 from rlrec.agents.towers import TwoTowerQ
+from rlrec.config import with_defaults
 from rlrec.encoders.id import IdItemEncoder
 from rlrec.encoders.state import MeanHistoryState
 from rlrec.train import train
@@ -31,8 +32,8 @@ def make_agent(**overrides) -> DQNAgent:
         hidden_dim=32,
         history_length=1,
     )
-    return DQNAgent(
-        IdItemEncoder(4, 8), MeanHistoryState, n_items=4, slate_size=1, **{**settings, **overrides}
+    return with_defaults(
+        DQNAgent, IdItemEncoder(4, 8), MeanHistoryState, n_items=4, slate_size=1, **{**settings, **overrides}
     )
 
 

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from rlrec.agents.zero_shot import LMZeroShotAgent
+from rlrec.config import with_defaults
 from rlrec.encoders.hybrid import HybridItemEncoder, train_split_items
 from rlrec.encoders.item_text import ItemTextEncoder
 from rlrec.train import train
@@ -130,7 +131,7 @@ def test_train_with_encoder_hybrid_runs_end_to_end(tiny_bert, tmp_path):
 
 # --- algorithm=lm_zero_shot ------------------------------------------------------------------------
 def zero_shot(item_encoder, slate_size=2, profile_items=1, mask_consumed=False) -> LMZeroShotAgent:
-    agent = LMZeroShotAgent(
+    agent = with_defaults(LMZeroShotAgent,
         item_encoder=item_encoder, n_items=len(TEXTS), slate_size=slate_size, profile_items=profile_items,
         profile_template="{titles}", mask_consumed=mask_consumed, name="lm_zero_shot",
     )  # fmt: skip
@@ -186,9 +187,11 @@ def test_zero_shot_bad_input_fails_clearly(tiny_bert, tmp_path):
     with pytest.raises(ValueError, match="algorithm.profile_items must be at least 1"):
         zero_shot(item_encoder, profile_items=0)
     with pytest.raises(ValueError, match="must contain"):
-        LMZeroShotAgent(item_encoder, len(TEXTS), 2, profile_items=1, profile_template="{texts}")
+        with_defaults(
+            LMZeroShotAgent, item_encoder, len(TEXTS), 2, profile_items=1, profile_template="{texts}"
+        )
     with pytest.raises(RuntimeError, match="prepare"):
-        LMZeroShotAgent(item_encoder, len(TEXTS), 2, 1, "{titles}").act(one_item_histories())
+        with_defaults(LMZeroShotAgent, item_encoder, len(TEXTS), 2, 1, "{titles}").act(one_item_histories())
 
 
 def test_train_judges_lm_zero_shot_by_the_replay_protocol(tiny_bert, tmp_path):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rlrec.agents.qlearning import QLearningAgent, kmeans, q_learning_update
+from rlrec.config import with_defaults
 from rlrec.encoders.id import IdItemEncoder
 from rlrec.train import train
 from tests.conftest import compose_config
@@ -13,8 +14,10 @@ from tests.two_state_mdp import MYOPIC, OPTIMAL, A, B, TwoStateMDP, fit, state_o
 
 
 def make_agent(**overrides) -> QLearningAgent:
-    settings = dict(alpha=0.5, gamma=0.5, epsilon_decay_steps=150, epsilon_end=0.1, history_length=1)
-    return QLearningAgent(IdItemEncoder(4, 8), None, n_items=4, slate_size=1, **{**settings, **overrides})
+    settings = dict(alpha=0.5, gamma=0.5, epsilon_decay_steps=150, epsilon_end=0.1, history_length=1, seed=0)
+    return with_defaults(
+        QLearningAgent, IdItemEncoder(4, 8), None, n_items=4, slate_size=1, **{**settings, **overrides}
+    )
 
 
 def test_update_matches_hand_computation():

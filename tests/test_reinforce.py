@@ -15,6 +15,7 @@ from rlrec.agents.reinforce import (
     policy_entropy,
     topk_multiplier,
 )
+from rlrec.config import with_defaults
 from rlrec.encoders.id import IdItemEncoder
 from rlrec.encoders.state import MeanHistoryState
 from rlrec.envs.base import RecEnv
@@ -89,7 +90,8 @@ class ScriptedEnv(RecEnv):
 
 
 def make_agent(**kwargs) -> ReinforceAgent:
-    return ReinforceAgent(
+    return with_defaults(
+        ReinforceAgent,
         item_encoder=IdItemEncoder(6, dim=8),
         state_encoder=MeanHistoryState,
         n_items=6,

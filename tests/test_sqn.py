@@ -10,6 +10,7 @@ import torch
 
 from rlrec.agents.logged import LoggedTransitions, discounted_returns
 from rlrec.agents.sqn import SQNAgent
+from rlrec.config import with_defaults
 from rlrec.data.schema import EVENT_DTYPE, INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE, RecDataset
 from rlrec.encoders.id import IdItemEncoder
 from rlrec.encoders.state import MeanHistoryState
@@ -22,7 +23,8 @@ SHORT = ["trainer.max_steps=24", "trainer.eval_every=24"]  # a few dozen steps, 
 
 def make_sqn(n_items: int = 6, dim: int = 8, **kwargs) -> SQNAgent:
     """A tiny SQN over id embeddings and a mean-of-history state (history of 2)."""
-    return SQNAgent(
+    return with_defaults(
+        SQNAgent,
         item_encoder=IdItemEncoder(n_items, dim=dim),
         state_encoder=MeanHistoryState,
         n_items=n_items,

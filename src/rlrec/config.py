@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
 
 
 def config_dir() -> Path:
@@ -101,3 +101,55 @@ def register_configs() -> None:
     for name, node in ALGORITHM_SCHEMAS.items():
         store.store(group="schema/algorithm", name=name, node=node)
     store.store(group="schema/trainer", name="trainer", node=TrainerConfig)
+
+
+def schema_registries() -> dict[str, dict[str, type]]:
+    """Each config group's structured configs, by choice name."""
+    from rlrec.agents.config import ALGORITHM_SCHEMAS
+    from rlrec.data.config import DATASET_SCHEMAS
+    from rlrec.encoders.config import ENCODER_SCHEMAS, STATE_ENCODER_SCHEMAS
+    from rlrec.envs.config import ENV_SCHEMAS, REWARD_SCHEMAS
+
+    return {
+        "dataset": DATASET_SCHEMAS,
+        "encoder": ENCODER_SCHEMAS,
+        "state_encoder": STATE_ENCODER_SCHEMAS,
+        "env": ENV_SCHEMAS,
+        "reward": REWARD_SCHEMAS,
+        "algorithm": ALGORITHM_SCHEMAS,
+    }
+
+
+def with_defaults(cls: type, *args: Any, choice: str | None = None, **kwargs: Any) -> Any:
+    """``cls(*args, **kwargs)``, every argument the call leaves out that ``cls``'s structured config
+    sets taken from there: the one home of the defaults, for building an agent (or any configured
+    class) in Python as a composed config would. ``choice`` names the config when several share
+    ``cls`` (``encoder=bert`` and ``minilm`` are both ItemTextEncoder). Values the config
+    interpolates (``${seed}``) are not filled: pass them."""
+    import inspect
+
+    from hydra.utils import instantiate
+
+    target = f"{cls.__module__}.{cls.__qualname__}"
+    found = [
+        (name, schema)
+        for schemas in schema_registries().values()
+        for name, schema in schemas.items()
+        if getattr(schema, "_target_", None) == target and choice in (None, name)
+    ]
+    if len(found) != 1:
+        names = [name for name, _ in found]
+        raise ValueError(f"{target}: {len(found)} structured configs ({names}) target it; pass choice=")
+    name, schema = found[0]
+    defaults = OmegaConf.to_container(OmegaConf.structured(schema), resolve=False)
+    defaults["name"] = name if defaults.get("name") == MISSING else defaults["name"]
+    parameters = inspect.signature(cls).parameters
+    given = set(kwargs) | set(list(parameters)[: len(args)])
+    filled = {}
+    for key, value in defaults.items():
+        if key not in parameters or key in given or value == MISSING:
+            continue
+        if isinstance(value, str) and "${" in value:
+            continue
+        filled[key] = instantiate(value) if isinstance(value, dict) and "_target_" in value else value
+    return cls(*args, **filled, **kwargs)

@@ -19,7 +19,7 @@ class BaselineAgent(RecAgent):
 
     trains = False
 
-    def __init__(self, n_items: int, slate_size: int, mask_consumed: bool = False, **_unused) -> None:
+    def __init__(self, n_items: int, slate_size: int, mask_consumed: bool, **_unused) -> None:
         # item_encoder and state_encoder arrive as for every agent and are not used.
         super().__init__(n_items, slate_size, mask_consumed)
         self.save_hyperparameters(ignore=["item_encoder", "state_encoder"])
@@ -56,7 +56,7 @@ class RandomAgent(BaselineAgent):
 class PopularityAgent(BaselineAgent):
     """The most-interacted items of the training split (every event counts once)."""
 
-    def __init__(self, n_items: int, slate_size: int, mask_consumed: bool = False, **unused) -> None:
+    def __init__(self, n_items: int, slate_size: int, mask_consumed: bool, **unused) -> None:
         super().__init__(n_items, slate_size, mask_consumed, **unused)
         self.register_buffer("counts", torch.zeros(n_items))  # [n_items] train interactions per item
 

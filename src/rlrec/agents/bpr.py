@@ -79,13 +79,14 @@ class BPRAgent(RecAgent):
         n_items: int,
         slate_size: int,
         n_users: int,
+        *,
         optimizer: Callable[..., torch.optim.Optimizer],
         lr: float,
         batch_size: int,
         embedding_dim: int,
         reg_weight: float,
-        mask_consumed: bool = False,
-        name: str = "bpr",
+        mask_consumed: bool,
+        name: str,
         **_unused,
     ) -> None:
         # The defaults live in rlrec.agents.config.BPRConfig. item_encoder and state_encoder arrive as

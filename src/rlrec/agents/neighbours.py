@@ -29,7 +29,7 @@ MAX_DENSE_ITEMS = 30_000  # a dense float32 n_items² matrix of 30k items is 3.6
 class ItemToItemAgent(BaselineAgent):
     """score_u = consumed_u · W for an item-to-item matrix W fitted by ``item_weights``."""
 
-    def __init__(self, n_items: int, slate_size: int, mask_consumed: bool = False, **unused) -> None:
+    def __init__(self, n_items: int, slate_size: int, mask_consumed: bool, **unused) -> None:
         name = unused.get("name", type(self).__name__)
         if n_items > MAX_DENSE_ITEMS:
             gigabytes = 4 * n_items**2 / 1e9
@@ -56,7 +56,7 @@ class EASEAgent(ItemToItemAgent):
     """EASE: a linear item-to-item model with a zero diagonal, ridge-regularised by λ (Steck 2019)."""
 
     def __init__(
-        self, n_items: int, slate_size: int, reg_weight: float, mask_consumed: bool = False, **unused
+        self, n_items: int, slate_size: int, reg_weight: float, mask_consumed: bool, **unused
     ) -> None:
         if reg_weight <= 0:
             raise ValueError(f"algorithm.reg_weight (EASE's λ) must be positive, got {reg_weight}")
@@ -78,7 +78,7 @@ class ItemKNNAgent(ItemToItemAgent):
         slate_size: int,
         k: int,
         shrink: float,
-        mask_consumed: bool = False,
+        mask_consumed: bool,
         **unused,
     ) -> None:
         if k < 1 or shrink < 0:

@@ -31,14 +31,15 @@ class SupervisedAgent(RecAgent):
         state_encoder: Callable[..., nn.Module],
         n_items: int,
         slate_size: int,
+        *,
         optimizer: Callable[..., torch.optim.Optimizer],
-        lr: float = 1e-3,
-        batch_size: int = 256,
-        hidden_dim: int = 64,
-        history_length: int = 10,
-        mask_consumed: bool = False,
-        cold_scores: str = "standardize",
-        name: str = "supervised",
+        lr: float,
+        batch_size: int,
+        hidden_dim: int,
+        history_length: int,
+        mask_consumed: bool,
+        cold_scores: str,
+        name: str,
     ) -> None:
         super().__init__(n_items, slate_size, mask_consumed)
         require_cold_scores(cold_scores)

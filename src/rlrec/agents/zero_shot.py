@@ -31,7 +31,7 @@ class LMZeroShotAgent(BaselineAgent):
         slate_size: int,
         profile_items: int,
         profile_template: str,
-        mask_consumed: bool = False,
+        mask_consumed: bool,
         **unused,
     ) -> None:
         if not hasattr(item_encoder, "encode_texts"):
