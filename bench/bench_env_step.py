@@ -18,6 +18,7 @@ import time
 
 import torch
 
+from rlrec.config import with_defaults
 from rlrec.data.synthetic import generate_synthetic
 from rlrec.envs.rollout import random_slates
 from rlrec.envs.synthetic import SyntheticRecEnv
@@ -45,8 +46,12 @@ def main() -> None:
 
     dataset = generate_synthetic(n_users=args.users, n_items=args.items, seed=args.seed)
     # By default nobody leaves (leave_bias=-30: P(leave) < 1e-13), so both do every user-step.
-    env = SyntheticRecEnv(
-        dataset, horizon=args.steps, seed=args.seed, **({} if args.leaving else {"leave_bias": -30.0})
+    env = with_defaults(
+        SyntheticRecEnv,
+        dataset,
+        horizon=args.steps,
+        seed=args.seed,
+        **({} if args.leaving else {"leave_bias": -30.0}),
     )
     users = torch.arange(args.users)
     # A fixed, reasonable policy keeps users in their session (random slates lose most within ~8

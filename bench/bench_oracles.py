@@ -14,6 +14,7 @@ import argparse
 
 import torch
 
+from rlrec.config import with_defaults
 from rlrec.data.synthetic import generate_synthetic
 from rlrec.envs.rewards import WeightedReward
 from rlrec.envs.rollout import episode_returns, uniform_random_policy
@@ -27,7 +28,7 @@ def oracle_returns(seeds=(0, 1, 2)) -> dict[str, torch.Tensor]:
     returns: dict[str, list[float]] = {name: [] for name in POLICIES}
     for seed in seeds:
         dataset = generate_synthetic(seed=seed)
-        env = SyntheticRecEnv(dataset, reward=WeightedReward(), seed=seed)
+        env = with_defaults(SyntheticRecEnv, dataset, reward=with_defaults(WeightedReward), seed=seed)
         policies = {
             "random": uniform_random_policy(env.n_items, env.slate_size, seed),
             **env.reference_policies(),

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 import torch
 
+from rlrec.config import with_defaults
 from rlrec.data.split import assign_splits
 from rlrec.envs.replay import ReplayEnv
 from tests.test_replay_env import make_dataset
@@ -69,7 +70,7 @@ def test_cold_items_bad_settings_name_the_key():
 
 def test_replay_metrics_report_cold_and_warm_targets_apart():
     # item 4 is held out with no train interaction (cold); the other targets 2, 3 and 0 were trained
-    env = ReplayEnv(make_dataset(), slate_size=3)
+    env = with_defaults(ReplayEnv, make_dataset(), slate_size=3)
     assert env.trained_items.tolist() == [True, True, True, True, False, True]
     metrics = env.replay_metrics(
         lambda obs: torch.tensor([[4, 2, 0]]).expand(len(obs["user"]), 3), env.eval_users
@@ -85,7 +86,7 @@ def test_no_cold_keys_when_every_target_was_trained():
     rows = [(0, 0, "click", None, None, "train"), (0, 1, "click", None, None, "train"),
             (0, 0, "click", None, None, "test"), (1, 1, "click", None, None, "train"),
             (1, 0, "click", None, None, "train"), (1, 1, "click", None, None, "test")]  # fmt: skip
-    env = ReplayEnv(make_dataset(rows, n_items=2), slate_size=1, mask_history=False)
+    env = with_defaults(ReplayEnv, make_dataset(rows, n_items=2), slate_size=1, mask_history=False)
     metrics = env.replay_metrics(
         lambda obs: torch.zeros(len(obs["user"]), 1, dtype=torch.long), env.eval_users
     )
@@ -140,7 +141,7 @@ def test_a_cold_users_history_rows_are_read_as_history_but_never_judged():
             (0, 2, "click", None, None, "test"),
             (1, 3, "click", None, None, "history"), (1, 4, "click", None, None, "history"),
             (1, 5, "click", None, None, "test"), (1, 0, "click", None, None, "test")]  # fmt: skip
-    env = ReplayEnv(make_dataset(rows, n_items=6), slate_size=1, history_window=3)
+    env = with_defaults(ReplayEnv, make_dataset(rows, n_items=6), slate_size=1, history_window=3)
     assert env.train_users.tolist() == [0]  # the held-out user is never walked in training
     seen = []
 

@@ -144,14 +144,17 @@ def test_each_yaml_names_its_target_and_only_what_differs_from_its_schema(group,
     assert not repeated, f"conf/{group}/{choice}.yaml repeats its schema's defaults: {repeated}"
 
 
-@pytest.mark.parametrize("choice", choices("algorithm"))
-def test_an_algorithms_constructor_leaves_every_default_to_its_structured_config(choice):
+@pytest.mark.parametrize(
+    ("group", "choice"),
+    [(group, choice) for group in ("algorithm", "env", "reward") for choice in choices(group)],
+)
+def test_a_constructor_leaves_every_default_to_its_structured_config(group, choice):
     """One home per default: no constructor argument the schema sets has a default of its own."""
     import inspect
 
     from hydra.utils import get_class
 
-    written, schema = _schema_of("algorithm", choice)
+    written, schema = _schema_of(group, choice)
     keys = set(OmegaConf.to_container(OmegaConf.structured(schema)))
     cls = get_class(written["_target_"])
     own = [

@@ -11,6 +11,7 @@ import pytest
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 
+from rlrec.config import with_defaults
 from rlrec.data.split import SEEDED_METHODS, assign_splits
 from tests import data_files
 from tests.conftest import compose_config, run_rlrec
@@ -256,7 +257,7 @@ def test_training_on_a_logged_dataset_with_the_synthetic_env_fails_clearly(tmp_p
     from rlrec.envs.synthetic import SyntheticRecEnv
 
     with pytest.raises(ValueError, match="use dataset=synthetic"):
-        SyntheticRecEnv(dataset)
+        with_defaults(SyntheticRecEnv, dataset)
 
 
 def test_a_file_without_rows_fails_naming_it(tmp_path):

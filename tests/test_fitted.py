@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 import torch
 
+from rlrec.config import with_defaults
 from rlrec.data.schema import EVENT_DTYPE, INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE, RecDataset
 from rlrec.envs.fitted import FittedRecEnv
 from rlrec.envs.response_model import auc
@@ -47,8 +48,8 @@ def planted(seed: int = 0) -> RecDataset:
 
 
 def fitted(**options) -> FittedRecEnv:
-    defaults = dict(slate_size=4, epochs=30, batch_size=128, lr=0.05, embedding_dim=8)
-    return FittedRecEnv(planted(), **{**defaults, **options})
+    defaults = dict(slate_size=4, epochs=30, batch_size=128, lr=0.05, embedding_dim=8, cache_dir=None)
+    return with_defaults(FittedRecEnv, planted(), **{**defaults, **options})
 
 
 def test_auc_is_rank_based_with_ties():

@@ -9,6 +9,7 @@ import math
 import torch
 
 from rlrec.agents.baselines import PopularityAgent
+from rlrec.config import with_defaults
 from rlrec.envs.replay import ReplayEnv
 from rlrec.metrics.beyond import co_consumption_vectors, exposure_gini
 from tests.conftest import compose_config
@@ -28,7 +29,7 @@ def long_history_rows() -> list[tuple]:
 
 
 def replay_env(mask_history: bool) -> ReplayEnv:
-    return ReplayEnv(
+    return with_defaults(ReplayEnv,
         make_dataset(long_history_rows(), n_items=130), slate_size=10, history_window=20,
         mask_history=mask_history,
     )  # fmt: skip
@@ -83,7 +84,7 @@ def test_masking_is_what_the_evaluation_uses():
 
 def test_replay_evaluation_reports_every_metric_with_hand_checked_values():
     """Users 0 and 1, K = 2, one test item each; a fixed slate [4, 2] for everyone."""
-    env = ReplayEnv(make_dataset(), slate_size=2, history_window=3, mask_history=False)
+    env = with_defaults(ReplayEnv, make_dataset(), slate_size=2, history_window=3, mask_history=False)
     metrics = env.replay_metrics(lambda obs: torch.tensor([[4, 2]] * len(obs["user"])), torch.tensor([0, 1]))
     # user 0: test item 4 at rank 1; user 1: test items 2 (rank 2) and 3 (missed)
     hr = (1.0 + (1 + 0) / 2) / 2

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 import torch
 
+from rlrec.config import with_defaults
 from rlrec.data.schema import EVENT_DTYPE, INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE, RecDataset
 from rlrec.envs.replay import ReplayEnv
 from rlrec.envs.rewards import WeightedReward
@@ -55,7 +56,7 @@ def make_dataset(rows=ROWS, n_items: int = 6) -> RecDataset:
 
 
 def test_training_walk_rewards_the_real_next_item_by_its_behaviour():
-    env = ReplayEnv(make_dataset(), slate_size=3, horizon=10, history_window=3)
+    env = with_defaults(ReplayEnv, make_dataset(), slate_size=3, horizon=10, history_window=3)
     assert env.tasks == ("click", "cart", "purchase")
     assert env.train_users.tolist() == [0, 1, 3]  # user 2 has one train interaction: nothing to predict
     obs = env.reset(torch.tensor([0]))  # horizon covers the sequence: the walk starts after item 0
@@ -88,8 +89,10 @@ def test_purchase_rating_and_text_reach_the_reward_function():
             seen.update(rating=rating.clone(), text=text)
             return super().__call__(outcomes, rating=rating, text=text)
 
-    reward = Recording(weights={"click": 0.0, "purchase": 1.0, "rating": 1.0}, rating_mode="threshold")
-    env = ReplayEnv(make_dataset(), reward=reward, slate_size=2, horizon=10)
+    reward = with_defaults(
+        Recording, weights={"click": 0.0, "purchase": 1.0, "rating": 1.0}, rating_mode="threshold"
+    )
+    env = with_defaults(ReplayEnv, make_dataset(), reward=reward, slate_size=2, horizon=10)
     env.reset(torch.tensor([3, 0]))  # both start at position 1: user 3 rated item 1 (2.0), user 0 clicks 1
     _, rewards, _, _ = env.step(torch.tensor([[1, 0], [0, 5]]))
     assert seen["rating"][0].item() == 2.0 and math.isnan(seen["rating"][1].item())
@@ -101,7 +104,7 @@ def test_purchase_rating_and_text_reach_the_reward_function():
 
 
 def test_short_horizon_starts_inside_the_sequence_and_stops_after_horizon_steps():
-    env = ReplayEnv(make_dataset(), slate_size=2, horizon=2, seed=3)
+    env = with_defaults(ReplayEnv, make_dataset(), slate_size=2, horizon=2, seed=3)
     starts = set()
     for _ in range(20):
         obs = env.reset(torch.tensor([0]))
@@ -116,7 +119,7 @@ def test_short_horizon_starts_inside_the_sequence_and_stops_after_horizon_steps(
 
 
 def test_evaluation_metrics_match_hand_computation():
-    env = ReplayEnv(make_dataset(), slate_size=3)
+    env = with_defaults(ReplayEnv, make_dataset(), slate_size=3)
     assert env.eval_users.tolist() == [0, 1, 2]
     histories = []
 
@@ -142,7 +145,7 @@ def test_evaluation_metrics_match_hand_computation():
 
 def test_a_perfect_policy_hits_every_held_out_item():
     dataset = make_dataset()
-    env = ReplayEnv(dataset, slate_size=1)
+    env = with_defaults(ReplayEnv, dataset, slate_size=1)
     log = env.full_log
 
     def knows(obs):  # the logged item after the observed history (window wide enough to count it)
@@ -156,26 +159,26 @@ def test_a_perfect_policy_hits_every_held_out_item():
 
 
 def test_eval_split_choice_and_errors():
-    env = ReplayEnv(make_dataset(), slate_size=2, eval_split="valid")
+    env = with_defaults(ReplayEnv, make_dataset(), slate_size=2, eval_split="valid")
     assert env.eval_users.tolist() == [1]
     metrics = env.replay_metrics(lambda obs: torch.tensor([[1, 0]]), env.eval_users)
     assert metrics["hr@2"] == 1.0 and metrics["return"] == pytest.approx(1.0)  # the valid purchase
     no_valid = [row for row in ROWS if row[5] != "valid"]
     with pytest.raises(ValueError, match=r"env.eval_split='valid'.*no interactions"):
-        ReplayEnv(make_dataset(no_valid), slate_size=2, eval_split="valid")
+        with_defaults(ReplayEnv, make_dataset(no_valid), slate_size=2, eval_split="valid")
     with pytest.raises(ValueError, match="env.eval_split must be one of"):
-        ReplayEnv(make_dataset(), slate_size=2, eval_split="train")
+        with_defaults(ReplayEnv, make_dataset(), slate_size=2, eval_split="train")
 
 
 def test_slate_checks_apply():
-    env = ReplayEnv(make_dataset(), slate_size=2)
+    env = with_defaults(ReplayEnv, make_dataset(), slate_size=2)
     env.reset(torch.tensor([0]))
     with pytest.raises(ValueError, match="repeats an item"):
         env.step(torch.tensor([[1, 1]]))
     with pytest.raises(ValueError, match="must have shape"):
         env.step(torch.tensor([[1, 2, 3]]))
     with pytest.raises(ValueError, match="env.slate_size"):
-        ReplayEnv(make_dataset(), slate_size=7)
+        with_defaults(ReplayEnv, make_dataset(), slate_size=7)
 
 
 def test_dqn_trains_on_replay(tmp_path):

@@ -75,12 +75,16 @@ def hand_made_dataset() -> RecDataset:
 
 def hand_made_transitions() -> dict[str, torch.Tensor]:
     """Every logged transition of ``hand_made_dataset`` as one batch (click and purchase rewards)."""
-    log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click", "purchase"), history_length=2)
+    log = LoggedTransitions(
+        hand_made_dataset(), with_defaults(WeightedReward), ("click", "purchase"), history_length=2
+    )
     return log.rows(torch.arange(len(log)))
 
 
 def test_logged_transitions_equal_the_hand_computed_rows():
-    log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click", "purchase"), history_length=2)
+    log = LoggedTransitions(
+        hand_made_dataset(), with_defaults(WeightedReward), ("click", "purchase"), history_length=2
+    )
     batch = log.rows(torch.arange(len(log)))
     # time order: u0 (3 click, 1 purchase, 4 click), u1 (2 cart, 5 click); the test-split row is left out
     assert batch["history"].tolist() == [[0, 0], [0, 3], [3, 1], [0, 0], [0, 2]]
@@ -103,7 +107,7 @@ def test_rated_items_earn_the_click_reward_as_in_replay():
     rate counts as click, so reward_total is the click weight, not 0."""
     dataset = hand_made_dataset()
     dataset.interactions = dataset.interactions.with_columns(pl.lit("rate").cast(EVENT_DTYPE).alias("event"))
-    log = LoggedTransitions(dataset, WeightedReward(), ("click",), history_length=2)
+    log = LoggedTransitions(dataset, with_defaults(WeightedReward), ("click",), history_length=2)
     batch = log.rows(torch.arange(len(log)))
     assert batch["reward_click"].tolist() == [1, 1, 1, 1, 1]
     assert batch["reward_total"].tolist() == pytest.approx([0.2] * 5)
@@ -122,7 +126,7 @@ def test_discounted_returns_match_a_python_loop():
 
 
 def test_sampling_is_seeded():
-    log = LoggedTransitions(hand_made_dataset(), WeightedReward(), ("click",), history_length=3)
+    log = LoggedTransitions(hand_made_dataset(), with_defaults(WeightedReward), ("click",), history_length=3)
     first = log.sample(8, torch.Generator().manual_seed(1))
     again = log.sample(8, torch.Generator().manual_seed(1))
     assert all(torch.equal(first[key], again[key]) for key in first)
@@ -130,7 +134,7 @@ def test_sampling_is_seeded():
 
 def test_a_log_without_rewarded_events_fails_clearly():
     with pytest.raises(ValueError, match="none of the environment's tasks"):
-        LoggedTransitions(hand_made_dataset(), WeightedReward(), ("rating",), history_length=2)
+        LoggedTransitions(hand_made_dataset(), with_defaults(WeightedReward), ("rating",), history_length=2)
 
 
 def hand_computed_terms(agent: SQNAgent, batch: dict, main: int, gamma: float):

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 import torch
 
+from rlrec.config import with_defaults
 from rlrec.data.schema import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, SPLIT_DTYPE
 from rlrec.data.synthetic import TOPICS, generate_synthetic
 from rlrec.envs.rollout import episode_returns, random_slates, uniform_random_policy
@@ -100,7 +101,9 @@ def _rollout(env, users, steps, seed=0):
 
 
 def test_env_step_shapes_and_history_update(dataset):
-    env = SyntheticRecEnv(dataset, num_envs=16, slate_size=4, horizon=3, leave_bias=-30.0, seed=0)
+    env = with_defaults(
+        SyntheticRecEnv, dataset, num_envs=16, slate_size=4, horizon=3, leave_bias=-30.0, seed=0
+    )
     users = env.sample_users(16)
     obs = env.reset(users)
     assert obs["history"].shape == (16, 20) and obs["history_mask"].dtype == torch.bool
@@ -126,7 +129,7 @@ def test_history_window_shifts_on_a_click_and_its_mask_fills_up(dataset):
     click; the mask likewise (12 logged items: a 20-slot window is padded, an 8-slot one full)."""
     users, generator = dataset.train_users[:50], torch.Generator().manual_seed(0)
     for window in (20, 8):
-        env = SyntheticRecEnv(dataset, history_window=window, leave_bias=-30.0, seed=0)
+        env = with_defaults(SyntheticRecEnv, dataset, history_window=window, leave_bias=-30.0, seed=0)
         obs = env.reset(users)
         assert bool(obs["history_mask"].all()) == (window == 8)
         for _ in range(4):
@@ -143,7 +146,7 @@ def test_history_window_shifts_on_a_click_and_its_mask_fills_up(dataset):
 
 
 def test_funnel_cart_after_click_purchase_after_cart_and_quality_sells(dataset):
-    env = SyntheticRecEnv(dataset, horizon=20, leave_bias=-30.0, seed=1)
+    env = with_defaults(SyntheticRecEnv, dataset, horizon=20, leave_bias=-30.0, seed=1)
     totals = {"click": 0.0, "cart": 0.0, "purchase": 0.0}
     for rewards, _, _ in _rollout(env, dataset.train_users, 20):
         assert (rewards["cart"] <= rewards["click"]).all() and (rewards["purchase"] <= rewards["cart"]).all()
@@ -153,7 +156,7 @@ def test_funnel_cart_after_click_purchase_after_cart_and_quality_sells(dataset):
             totals[task] += rewards[task].sum().item()
     assert totals["click"] > totals["cart"] > totals["purchase"] > 0
     # Clicked items of above-median quality reach the cart far more often (cart_quality > 0).
-    env = SyntheticRecEnv(dataset, horizon=1, seed=2)
+    env = with_defaults(SyntheticRecEnv, dataset, horizon=1, seed=2)
     users = dataset.train_users.repeat(20)
     env.reset(users)
     quality = dataset.world.item_quality
@@ -167,7 +170,9 @@ def test_funnel_cart_after_click_purchase_after_cart_and_quality_sells(dataset):
 
 
 def test_drift_and_boredom_follow_their_equations(dataset):
-    env = SyntheticRecEnv(dataset, no_click_utility=-50.0, leave_bias=-30.0, seed=0)  # everyone clicks
+    env = with_defaults(
+        SyntheticRecEnv, dataset, no_click_utility=-50.0, leave_bias=-30.0, seed=0
+    )  # everyone clicks
     users = dataset.train_users[:32]
     env.reset(users)
     slate = torch.arange(5).repeat(32, 1)
@@ -180,7 +185,7 @@ def test_drift_and_boredom_follow_their_equations(dataset):
     assert torch.allclose(env.boredom, env.boredom_decay * boredom + x)
     assert torch.allclose(env.interests.sum(1), torch.ones(32)), "interests stay a distribution"
     # a topic never consumed again decays geometrically; repeating a topic keeps raising its boredom
-    never = SyntheticRecEnv(dataset, no_click_utility=50.0, leave_bias=-30.0)  # nobody clicks
+    never = with_defaults(SyntheticRecEnv, dataset, no_click_utility=50.0, leave_bias=-30.0)  # nobody clicks
     never.reset(users)
     never.boredom = env.boredom.clone()
     never.step(slate)
@@ -188,12 +193,14 @@ def test_drift_and_boredom_follow_their_equations(dataset):
 
 
 def test_boredom_lowers_the_utility_of_a_repeated_topic(dataset):
-    env = SyntheticRecEnv(dataset, seed=0)
+    env = with_defaults(SyntheticRecEnv, dataset, seed=0)
     users = dataset.train_users[:8]
     env.reset(users)
     slate = torch.arange(1, 6).repeat(8, 1)
     first = env.utility(slate)  # [8, 5]
-    drift_free = SyntheticRecEnv(dataset, drift_rate=0.0, no_click_utility=-50.0, leave_bias=-30.0, seed=0)
+    drift_free = with_defaults(
+        SyntheticRecEnv, dataset, drift_rate=0.0, no_click_utility=-50.0, leave_bias=-30.0, seed=0
+    )
     drift_free.reset(users)
     for _ in range(5):
         drift_free.step(slate)
@@ -201,7 +208,9 @@ def test_boredom_lowers_the_utility_of_a_repeated_topic(dataset):
     assert (after <= first + 1e-6).all() and (after < first - 0.1).any(1).all(), (
         "after 5 clicks on these items' topics none is more attractive, and some much less"
     )
-    no_boredom = SyntheticRecEnv(dataset, drift_rate=0.0, boredom_weight=0.0, no_click_utility=-50.0, seed=0)
+    no_boredom = with_defaults(
+        SyntheticRecEnv, dataset, drift_rate=0.0, boredom_weight=0.0, no_click_utility=-50.0, seed=0
+    )
     no_boredom.reset(users)
     for _ in range(5):
         no_boredom.step(slate)
@@ -209,7 +218,9 @@ def test_boredom_lowers_the_utility_of_a_repeated_topic(dataset):
 
 
 def test_users_leave_and_stay_done_with_zero_reward(dataset):
-    env = SyntheticRecEnv(dataset, horizon=10, leave_bias=30.0, seed=0)  # everyone leaves at step 1
+    env = with_defaults(
+        SyntheticRecEnv, dataset, horizon=10, leave_bias=30.0, seed=0
+    )  # everyone leaves at step 1
     steps = _rollout(env, dataset.eval_users, 3)
     _, done, info = steps[0]
     assert info["active"].all() and info["left"].all() and done.all()
@@ -217,7 +228,7 @@ def test_users_leave_and_stay_done_with_zero_reward(dataset):
         assert not info["active"].any() and not info["left"].any() and done.all()
         assert all((value == 0).all() for value in rewards.values())
     # Unhappy users (no clicks: satisfaction falls) leave earlier than happy ones.
-    env = SyntheticRecEnv(dataset, horizon=30, seed=0)
+    env = with_defaults(SyntheticRecEnv, dataset, horizon=30, seed=0)
     bored = episode_returns(
         env, lambda obs: torch.arange(5).repeat(len(obs["user"]), 1), dataset.eval_users, 0
     )
@@ -228,7 +239,7 @@ def test_users_leave_and_stay_done_with_zero_reward(dataset):
 
 def test_env_is_reproducible_from_its_seed(dataset):
     def trajectory(seed):
-        env = SyntheticRecEnv(dataset, horizon=8, seed=seed)
+        env = with_defaults(SyntheticRecEnv, dataset, horizon=8, seed=seed)
         return torch.stack(
             [
                 torch.stack([info["clicked_position"], rewards["purchase"].long(), done.long()])
@@ -238,7 +249,7 @@ def test_env_is_reproducible_from_its_seed(dataset):
 
     assert torch.equal(trajectory(9), trajectory(9))
     assert not torch.equal(trajectory(9), trajectory(10))
-    env = SyntheticRecEnv(dataset, horizon=6)
+    env = with_defaults(SyntheticRecEnv, dataset, horizon=6)
     policy = uniform_random_policy(80, 5, seed=0)
     first = episode_returns(env, policy, dataset.eval_users, seed=9)["return"]
     policy = uniform_random_policy(80, 5, seed=0)
@@ -262,7 +273,7 @@ def _with_topics_per_item(dataset, count: int):
 def test_per_user_reference_loop_reproduces_the_vectorised_env(dataset, topics_per_item):
     """Same equations, same draws: the plain-Python loop (bench baseline) gives the same trajectories."""
     dataset = _with_topics_per_item(dataset, topics_per_item)
-    env = SyntheticRecEnv(dataset, horizon=12, seed=5)
+    env = with_defaults(SyntheticRecEnv, dataset, horizon=12, seed=5)
     users = dataset.train_users[:64]
     steps = _rollout(env, users, 12, seed=3)
     draws = torch.Generator().manual_seed(5)  # the env draws one [B, 4] uniform tensor per step
@@ -302,14 +313,14 @@ def test_per_user_reference_loop_reproduces_the_vectorised_env(dataset, topics_p
     ],
 )
 def test_env_refuses_bad_slates(dataset, slate, message):
-    env = SyntheticRecEnv(dataset)
+    env = with_defaults(SyntheticRecEnv, dataset)
     env.reset(dataset.eval_users[:4])
     with pytest.raises(ValueError, match=message):
         env.step(slate)
 
 
 def test_repeated_item_error_names_the_first_offending_row(dataset):
-    env = SyntheticRecEnv(dataset)
+    env = with_defaults(SyntheticRecEnv, dataset)
     env.reset(dataset.eval_users[:4])
     slate = torch.arange(20).view(4, 5)
     slate[2, 4] = slate[2, 0]
@@ -334,7 +345,9 @@ def test_sparse_topics_hold_every_nonzero_topic_weight():
 
 
 def test_observations_keep_their_values_and_a_one_item_window_works(dataset):
-    env = SyntheticRecEnv(dataset, history_window=1, no_click_utility=-50.0, leave_bias=-30.0, seed=0)
+    env = with_defaults(
+        SyntheticRecEnv, dataset, history_window=1, no_click_utility=-50.0, leave_bias=-30.0, seed=0
+    )
     obs = env.reset(dataset.eval_users[:6])
     first = {key: value.clone() for key, value in obs.items()}
     slate = torch.arange(5).repeat(6, 1)
@@ -349,7 +362,7 @@ def test_an_agent_can_train_on_what_step_returns(dataset):
     """step() skips autograd's dispatch layer (envs.base.below_autograd) but hands out ordinary
     tensors: a loss may index embeddings with the observation and weigh by the rewards (with
     torch.inference_mode's tensors both would fail in backward)."""
-    env = SyntheticRecEnv(dataset, seed=0)
+    env = with_defaults(SyntheticRecEnv, dataset, seed=0)
     env.reset(dataset.train_users[:8])
     obs, rewards, done, info = env.step(random_slates(8, dataset.n_items, env.slate_size, torch.Generator()))
     embedding = torch.nn.Embedding(dataset.n_items, 4)
@@ -379,7 +392,7 @@ def test_state_changed_mid_episode_in_place_or_by_assignment_acts_the_same(datas
         env.satisfaction = torch.ones(40)
 
     def trajectory(change):
-        env, out = SyntheticRecEnv(dataset, horizon=8, seed=4), []
+        env, out = with_defaults(SyntheticRecEnv, dataset, horizon=8, seed=4), []
         env.reset(users)
         for t, slate in enumerate(slates):
             if t == 3 and change is not None:
@@ -395,7 +408,7 @@ def test_state_changed_mid_episode_in_place_or_by_assignment_acts_the_same(datas
 
 
 def test_allow_duplicate_items_accepts_repeats(dataset):
-    env = SyntheticRecEnv(dataset, allow_duplicate_items=True)
+    env = with_defaults(SyntheticRecEnv, dataset, allow_duplicate_items=True)
     env.reset(dataset.eval_users[:4])
     env.step(torch.tensor([[0, 1, 2, 3, 3]] * 4))
 
@@ -412,16 +425,16 @@ def test_allow_duplicate_items_accepts_repeats(dataset):
 )
 def test_env_refuses_bad_settings(dataset, kwargs, error, message):
     with pytest.raises(error, match=message):
-        SyntheticRecEnv(dataset, **kwargs)
+        with_defaults(SyntheticRecEnv, dataset, **kwargs)
 
 
 def test_step_before_reset_fails(dataset):
     with pytest.raises(RuntimeError, match="reset"):
-        SyntheticRecEnv(dataset).step(torch.zeros(2, 5, dtype=torch.long))
+        with_defaults(SyntheticRecEnv, dataset).step(torch.zeros(2, 5, dtype=torch.long))
 
 
 def test_shards_are_disjoint_and_cover_the_users(dataset):
-    shards = [SyntheticRecEnv(dataset).shard(rank, 3) for rank in range(3)]
+    shards = [with_defaults(SyntheticRecEnv, dataset).shard(rank, 3) for rank in range(3)]
     for split, users in [("train_users", dataset.train_users), ("eval_users", dataset.eval_users)]:
         parts = [getattr(env, split) for env in shards]
         assert sum(len(p) for p in parts) == len(users)
@@ -429,9 +442,9 @@ def test_shards_are_disjoint_and_cover_the_users(dataset):
     sampled = shards[1].sample_users(200)
     assert torch.isin(sampled, shards[1].train_users).all()
     with pytest.raises(ValueError, match="rank must be in"):
-        SyntheticRecEnv(dataset).shard(3, 3)
+        with_defaults(SyntheticRecEnv, dataset).shard(3, 3)
     with pytest.raises(ValueError, match="cannot be split over"):
-        SyntheticRecEnv(dataset).shard(0, 10_000)
+        with_defaults(SyntheticRecEnv, dataset).shard(0, 10_000)
 
 
 @pytest.mark.slow
@@ -447,7 +460,7 @@ def test_oracles_beat_random_and_longterm_beats_myopic_on_defaults():
 
 @pytest.mark.parametrize("slate_size", [2, 3, 5])
 def test_a_repeat_at_any_pair_of_positions_is_refused(dataset, slate_size):
-    env = SyntheticRecEnv(dataset, slate_size=slate_size)
+    env = with_defaults(SyntheticRecEnv, dataset, slate_size=slate_size)
     env.reset(dataset.eval_users[:3])
     for first in range(slate_size):
         for second in range(first + 1, slate_size):

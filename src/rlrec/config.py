@@ -125,18 +125,26 @@ def with_defaults(cls: type, *args: Any, choice: str | None = None, **kwargs: An
     sets taken from there: the one home of the defaults, for building an agent (or any configured
     class) in Python as a composed config would. ``choice`` names the config when several share
     ``cls`` (``encoder=bert`` and ``minilm`` are both ItemTextEncoder). Values the config
-    interpolates (``${seed}``) are not filled: pass them."""
+    interpolates (``${seed}``) are not filled: pass them. A subclass of a configured class takes its
+    base's config."""
     import inspect
 
     from hydra.utils import instantiate
 
-    target = f"{cls.__module__}.{cls.__qualname__}"
-    found = [
-        (name, schema)
-        for schemas in schema_registries().values()
-        for name, schema in schemas.items()
-        if getattr(schema, "_target_", None) == target and choice in (None, name)
+    registered = [
+        (name, schema) for schemas in schema_registries().values() for name, schema in schemas.items()
     ]
+    found: list = []
+    for klass in cls.__mro__:  # a subclass of a configured class takes its base's config
+        target = f"{klass.__module__}.{klass.__qualname__}"
+        found = [
+            (name, schema)
+            for name, schema in registered
+            if getattr(schema, "_target_", None) == target and choice in (None, name)
+        ]
+        if found:
+            break
+    target = f"{cls.__module__}.{cls.__qualname__}"
     if len(found) != 1:
         names = [name for name, _ in found]
         raise ValueError(f"{target}: {len(found)} structured configs ({names}) target it; pass choice=")

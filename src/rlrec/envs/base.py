@@ -73,6 +73,7 @@ class RecEnv:
         seed: int,
     ) -> None:
         """Check and store the settings every environment has (``tasks`` before the reward checks them)."""
+        from rlrec.config import with_defaults
         from rlrec.envs.rewards import WeightedReward
         from rlrec.runtime.checks import require_positive
 
@@ -86,7 +87,7 @@ class RecEnv:
         if not 1 <= slate_size <= dataset.n_items:
             raise ValueError(f"env.slate_size must be in [1, n_items={dataset.n_items}], got {slate_size}")
         self.name, self.dataset, self.tasks = name, dataset, tuple(tasks)
-        self.reward = reward if reward is not None else WeightedReward()
+        self.reward = reward if reward is not None else with_defaults(WeightedReward)
         self.reward.check_tasks(self.tasks, name)
         self.n_items = dataset.n_items
         self.num_envs, self.slate_size, self.horizon = num_envs, slate_size, horizon

@@ -25,21 +25,20 @@ class WeightedReward:
 
     def __init__(
         self,
-        weights: dict[str, float] | None = None,
-        rating_mode: str = "none",
-        rating_threshold: float = 4.0,
-        rating_min: float = 0.5,
-        rating_max: float = 5.0,
-        name: str = "weighted",
+        *,
+        weights: dict[str, float],
+        rating_mode: str,
+        rating_threshold: float,
+        rating_min: float,
+        rating_max: float,
+        name: str,
     ) -> None:
         if rating_mode not in RATING_MODES:
             raise ValueError(f"reward.rating_mode must be one of {RATING_MODES}, got {rating_mode!r}")
         if rating_max <= rating_min:
             raise ValueError(f"reward.rating_max ({rating_max}) must exceed reward.rating_min ({rating_min})")
         self.name = name
-        self.weights = dict(
-            weights if weights is not None else {"click": 0.2, "cart": 0.5, "purchase": 1.0, "rating": 1.0}
-        )
+        self.weights = dict(weights)
         self.rating_mode = rating_mode
         self.rating_threshold = rating_threshold
         self.rating_min = rating_min

@@ -27,19 +27,20 @@ SCORINGS = ("expected", "argmax")
 class TextFeedbackReward(WeightedReward):
     def __init__(
         self,
+        *,
         model: str,
         label_rewards: dict[str, float],
-        weights: dict[str, float] | None = None,
-        scoring: str = "expected",
-        batch_size: int = 32,
-        max_length: int = 256,
-        revision: str | None = None,
-        device: str = "cpu",
-        rating_mode: str = "none",
-        rating_threshold: float = 4.0,
-        rating_min: float = 0.5,
-        rating_max: float = 5.0,
-        name: str = "text_feedback",
+        weights: dict[str, float] | None,
+        scoring: str,
+        batch_size: int,
+        max_length: int,
+        revision: str | None,
+        device: str,
+        rating_mode: str,
+        rating_threshold: float,
+        rating_min: float,
+        rating_max: float,
+        name: str,
     ) -> None:
         super().__init__(
             weights=weights
