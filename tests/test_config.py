@@ -105,19 +105,9 @@ def _schema_of(group: str, choice: str):
     """The structured config ``conf/<group>/<choice>.yaml`` names in its defaults list."""
     import yaml
 
-    from rlrec.agents.config import ALGORITHM_SCHEMAS
-    from rlrec.data.config import DATASET_SCHEMAS
-    from rlrec.encoders.config import ENCODER_SCHEMAS, STATE_ENCODER_SCHEMAS
-    from rlrec.envs.config import ENV_SCHEMAS, REWARD_SCHEMAS
+    from rlrec.config import schema_registries
 
-    schemas = {
-        "dataset": DATASET_SCHEMAS,
-        "encoder": ENCODER_SCHEMAS,
-        "state_encoder": STATE_ENCODER_SCHEMAS,
-        "env": ENV_SCHEMAS,
-        "reward": REWARD_SCHEMAS,
-        "algorithm": ALGORITHM_SCHEMAS,
-    }[group]
+    schemas = schema_registries()[group]
     written = yaml.safe_load((config_dir() / group / f"{choice}.yaml").read_text())
     (entry,) = [d for d in written["defaults"] if isinstance(d, str) and d.startswith(f"/schema/{group}/")]
     return written, schemas[entry.split("/")[3].split("@")[0]]
