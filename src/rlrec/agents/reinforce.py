@@ -219,21 +219,9 @@ class ReinforceAgent(RecAgent):
         advantage = advantage[:, None]  # [N, 1]
 
         if self.hparams.topk_correction:
-            behaviour_logits = (
-                self.behaviour_projection(state.detach()) @ items.detach().T + self.behaviour_bias
-            )  # [N, n_items]
-            action = batch["slate"][:, 0]
-            behaviour_loss = F.cross_entropy(behaviour_logits, action)
-            with torch.no_grad():
-                pi = log_pi_taken.exp()
-                beta = behaviour_logits.softmax(1).gather(1, batch["slate"])
-                weight = topk_multiplier(pi, self.slate_size) * capped_importance_weight(
-                    pi, beta, self.hparams.weight_cap
-                )  # [N, 1]
+            weight, behaviour_loss = self.topk_corrected_weight(batch, state, items, log_pi_taken)
             loss = loss + behaviour_loss
-            self.log("train/behaviour_loss", behaviour_loss, batch_size=n)
-            self.log("train/importance_weight", weight.mean(), batch_size=n)
-        else:
+        else:  # on-policy: the credit each shown item gets (``credit``)
             weight = batch["credit"] if "credit" in batch else torch.ones_like(log_pi_taken)  # [N, K]
 
         policy_loss = -(weight * log_pi_taken * advantage).sum(1).mean()
@@ -246,6 +234,31 @@ class ReinforceAgent(RecAgent):
         if not self.hparams.topk_correction:
             self.log("train/collect_reward", self.collect_reward, batch_size=n)
         return loss
+
+    def topk_corrected_weight(
+        self,
+        batch: dict[str, torch.Tensor],
+        state: torch.Tensor,
+        items: torch.Tensor,
+        log_pi_taken: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Off-policy: the weight λ_K(π) · min(π/β, c) of each logged action [N, 1] (Chen et al. 2019,
+        eq. 6 with the cap of §4.3), with β the behaviour policy softmax(P f(s) · g(a) + c) fitted to the logged
+        actions by its cross-entropy (returned as the second term, added to the loss)."""
+        n = len(log_pi_taken)
+        behaviour_logits = (
+            self.behaviour_projection(state.detach()) @ items.detach().T + self.behaviour_bias
+        )  # [N, n_items]
+        behaviour_loss = F.cross_entropy(behaviour_logits, batch["slate"][:, 0])
+        with torch.no_grad():
+            pi = log_pi_taken.exp()
+            beta = behaviour_logits.softmax(1).gather(1, batch["slate"])
+            weight = topk_multiplier(pi, self.slate_size) * capped_importance_weight(
+                pi, beta, self.hparams.weight_cap
+            )  # [N, 1]
+        self.log("train/behaviour_loss", behaviour_loss, batch_size=n)
+        self.log("train/importance_weight", weight.mean(), batch_size=n)
+        return weight, behaviour_loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         params = [p for p in self.parameters() if p.requires_grad]
