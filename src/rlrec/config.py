@@ -144,8 +144,10 @@ def with_defaults(cls: type, *args: Any, choice: str | None = None, **kwargs: An
         ]
         if found:
             break
-    target = f"{cls.__module__}.{cls.__qualname__}"
     if len(found) != 1:
+        target = f"{cls.__module__}.{cls.__qualname__}"
+        if not found:
+            raise ValueError(f"{target}: no structured config (nor one of a base class) has it as _target_")
         names = [name for name, _ in found]
         raise ValueError(f"{target}: {len(found)} structured configs ({names}) target it; pass choice=")
     name, schema = found[0]

@@ -166,7 +166,6 @@ def make_gym_vector_env(
     num_envs: int | None = None,
     overrides: Sequence[str] = (),
     seed: int | None = None,
-    **_,
 ):
     """``gymnasium.make_vec("rlrec/Synthetic-v0", num_envs=...)``'s entry point: the batched
     environment as one ``gymnasium.vector.VectorEnv`` of ``num_envs`` users (default ``env.num_envs``)."""
